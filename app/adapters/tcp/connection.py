@@ -1,0 +1,218 @@
+"""One client's socket on the server side: reads frames in, queues frames out."""
+
+import selectors
+import socket
+import threading
+from collections.abc import Callable
+from typing import Final
+
+import structlog
+
+from app.adapters.tcp.dispatch import AfterFrame, serve_frame
+from app.adapters.tcp.frames import ERROR_CODES, encode_event, error_frame
+from app.adapters.tcp.framing import MAX_FRAME_BYTES, LineSplitter, Oversized
+from app.adapters.tcp.loop import IoLoop
+from app.adapters.tcp.wire import ErrorCode, ProtocolError, decode_client_frame
+from app.domain.errors import ChatError, ServerClosing
+from app.domain.events import ChatEvent
+from app.services.chat import ChatService
+from app.services.ports import Clock
+
+_log = structlog.get_logger()
+_RECV_BYTES: Final = 65_536
+DEFAULT_MAX_OUTBUF: Final = 1 << 20
+
+
+class ClientConnection:
+    """A client as the chat service sees it (its Recipient), served by one IoLoop.
+
+    `deliver` may be called from any thread, under the service lock: it only appends bytes
+    to a buffer and asks the loop to flush, so no client ever waits for another's socket.
+    Everything else runs on the loop's thread.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        peer: str,
+        *,
+        loop: IoLoop,
+        chat: ChatService,
+        clock: Clock,
+        on_closed: Callable[["ClientConnection"], None],
+        max_outbuf: int = DEFAULT_MAX_OUTBUF,
+    ) -> None:
+        self.peer = peer
+        self.loop = loop
+        self._sock = sock
+        self._chat = chat
+        self._clock = clock
+        self._on_closed = on_closed
+        self._max_outbuf = max_outbuf
+        self._splitter = LineSplitter()
+        self._log = _log.bind(peer=peer)
+        # Filled by any thread under _lock; the loop moves it to _unsent when it flushes.
+        self._lock = threading.Lock()
+        self._queued = bytearray()
+        self._flush_scheduled = False
+        self._dropped = False  # no more output accepted: it overflowed or closed
+        # Loop thread only.
+        self._unsent = bytearray()
+        self._reading = True
+        self._close_when_flushed = False
+        self._close_reason = "quit"
+        self._closed = False
+        self._watching = 0
+
+    # --- the Recipient port: any thread -------------------------------------------------
+
+    def deliver(self, event: ChatEvent) -> None:
+        self.send_bytes(encode_event(event))
+
+    def send_bytes(self, data: bytes) -> None:
+        with self._lock:
+            if self._dropped:
+                return
+            self._queued += data
+            if len(self._queued) + len(self._unsent) > self._max_outbuf:
+                # It is not reading: drop it rather than let memory grow without bound.
+                self._dropped = True
+                self._queued.clear()
+                schedule: Callable[[], None] | None = self._drop_slow_consumer
+            elif self._flush_scheduled:
+                schedule = None
+            else:
+                self._flush_scheduled = True
+                schedule = self._flush
+        if schedule is not None:
+            self.loop.call_soon(schedule)
+
+    # --- lifecycle: loop thread ----------------------------------------------------------
+
+    def start(self) -> None:
+        self._log.info("client_connected")
+        self._update_watch()
+
+    def finish(self, shutdown_frame: bytes) -> None:
+        """The server is stopping: send what is queued (and a shutdown to the unregistered)."""
+        if self._closed:
+            return
+        if not self._chat.is_registered(self):
+            self.send_bytes(shutdown_frame)
+        self._close_after_flush("server_shutdown")
+
+    def abort(self) -> None:
+        """Close now, whatever is still queued."""
+        self._end("server_shutdown")
+
+    # --- socket events: loop thread ------------------------------------------------------
+
+    def _on_ready(self, mask: int) -> None:
+        if mask & selectors.EVENT_READ:
+            self._read()
+        if mask & selectors.EVENT_WRITE and not self._closed:
+            self._flush()
+
+    def _read(self) -> None:
+        try:
+            data = self._sock.recv(_RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._end("disconnected")
+            return
+        if not data:
+            # The peer is done sending; it may still read what it is owed (a half-close).
+            self._leave("disconnected")
+            self._close_after_flush("disconnected")
+            return
+        for line in self._splitter.feed(data):
+            if not self._reading:
+                break  # it quit, or we are closing: what follows is not served
+            self._handle_line(line)
+
+    def _handle_line(self, line: bytes | Oversized) -> None:
+        if isinstance(line, Oversized):
+            message = f"a frame is at most {MAX_FRAME_BYTES} bytes; the rest of it was dropped"
+            self._reply_error("frame_too_large", message)
+            return
+        try:
+            frame = decode_client_frame(line)
+            after = serve_frame(self._chat, self, frame, self._log)
+        except ProtocolError as error:
+            self._reply_error(error.code, error.message)
+        except ServerClosing:
+            pass  # the shutdown frame is already on its way: nothing more to say
+        except ChatError as error:
+            self._reply_error(ERROR_CODES[type(error)], str(error))
+        else:
+            if after is AfterFrame.CLOSE:
+                self._close_after_flush("quit")
+
+    def _reply_error(self, code: ErrorCode, message: str) -> None:
+        """The one place a client's mistake becomes an error frame (and a console line)."""
+        self._log.info("client_error", code=code, message=message)
+        self.send_bytes(error_frame(code, message, self._clock.now()))
+
+    def _flush(self) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            self._flush_scheduled = False
+            if not self._unsent:
+                self._unsent, self._queued = self._queued, bytearray()
+            elif self._queued:
+                self._unsent += self._queued
+                self._queued.clear()
+        if self._unsent:
+            try:
+                sent = self._sock.send(self._unsent)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._end("disconnected")
+                return
+            del self._unsent[:sent]
+        if self._close_when_flushed and not self._unsent:
+            self._end(self._close_reason)
+        else:
+            self._update_watch()
+
+    def _drop_slow_consumer(self) -> None:
+        self._log.warning("slow_consumer_dropped", max_outbuf=self._max_outbuf)
+        self._end("slow_consumer")
+
+    def _close_after_flush(self, reason: str) -> None:
+        self._reading = False
+        self._close_when_flushed = True
+        self._close_reason = reason
+        self._flush()
+
+    def _update_watch(self) -> None:
+        wanted = (selectors.EVENT_READ if self._reading else 0) | (
+            selectors.EVENT_WRITE if self._unsent else 0
+        )
+        if wanted != self._watching:
+            self.loop.watch(self._sock, wanted, self._on_ready)
+            self._watching = wanted
+
+    def _end(self, reason: str) -> None:
+        """The one way out: exactly one leave for a registered client, then the socket closes."""
+        if self._closed:
+            return
+        self._closed = True
+        self._reading = False
+        with self._lock:
+            self._dropped = True
+            self._queued.clear()
+        self._leave(reason)
+        if self._watching:
+            self.loop.watch(self._sock, 0, self._on_ready)
+        self._sock.close()
+        self._log.info("client_disconnected")
+        self._on_closed(self)
+
+    def _leave(self, reason: str) -> None:
+        nick = self._chat.leave(self, reason)
+        if nick is not None:
+            self._log.info("client_left", nick=nick, reason=reason)

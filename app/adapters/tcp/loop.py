@@ -1,0 +1,104 @@
+"""An I/O thread that serves many sockets through one selector."""
+
+import contextlib
+import selectors
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Final
+
+import structlog
+
+Handler = Callable[[int], None]  # called with the ready mask (selectors.EVENT_READ/WRITE)
+_log = structlog.get_logger()
+_IDLE_WAKE_SECONDS: Final = 1.0
+
+
+class IoLoop:
+    """Runs socket handlers and queued calls on its own thread.
+
+    Any thread may `call_soon`; everything else is for the loop's own thread. Work queued from
+    other threads costs one wake-up byte per batch, not one per call.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._selector = selectors.DefaultSelector()
+        self._waker_in, self._waker_out = socket.socketpair()
+        self._waker_in.setblocking(False)
+        self._waker_out.setblocking(False)
+        self._selector.register(self._waker_in, selectors.EVENT_READ, self._drain_waker)
+        self._calls: deque[Callable[[], None]] = deque()
+        self._calls_lock = threading.Lock()
+        self._wake_pending = False
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def in_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def call_soon(self, call: Callable[[], None]) -> None:
+        """Run `call` on the loop thread, after the calls queued before it. Thread-safe."""
+        with self._calls_lock:
+            self._calls.append(call)
+            wake = not self._wake_pending and not self.in_loop_thread()
+            if wake:
+                self._wake_pending = True
+        if wake:
+            # A full pipe already holds wake-ups: the loop will wake.
+            with contextlib.suppress(BlockingIOError):
+                self._waker_out.send(b"\0")
+
+    def watch(self, sock: socket.socket, events: int, handler: Handler) -> None:
+        """Start, change (events > 0) or stop (events == 0) watching `sock`. Loop thread only."""
+        registered = sock in self._selector.get_map()
+        if events and registered:
+            self._selector.modify(sock, events, handler)
+        elif events:
+            self._selector.register(sock, events, handler)
+        elif registered:
+            self._selector.unregister(sock)
+
+    def stop(self) -> None:
+        self.call_soon(self._halt)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _halt(self) -> None:
+        self._running = False
+
+    def _run(self) -> None:
+        try:
+            while self._running:
+                timeout = 0 if self._calls else _IDLE_WAKE_SECONDS
+                for key, mask in self._selector.select(timeout):
+                    self._guarded(key.data, mask)
+                self._run_calls()
+        finally:
+            self._selector.close()
+            self._waker_in.close()
+            self._waker_out.close()
+
+    def _run_calls(self) -> None:
+        with self._calls_lock:
+            batch, self._calls = self._calls, deque()
+            self._wake_pending = False
+        for call in batch:
+            self._guarded(call)
+
+    def _guarded(self, call: Callable[..., None], *args: object) -> None:
+        try:
+            call(*args)
+        except Exception:
+            # Our own bug in one handler must not stop every other socket on this loop.
+            _log.exception("io_handler_failed", loop=self.name)
+
+    def _drain_waker(self, _mask: int) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._waker_in.recv(4096):
+                pass

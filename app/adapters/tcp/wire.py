@@ -1,0 +1,239 @@
+"""Protocol v1 frames as pydantic models, and their JSON-lines codec. Pure: bytes in and out.
+
+Every frame is one JSON object on one line; "type" picks the model. Models forbid extra
+fields and are strict about types, so what one side sends the other can trust in shape.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Final, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PlainSerializer,
+    PositiveInt,
+    TypeAdapter,
+    ValidationError,
+)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds: '2026-11-23T20:57:43.123Z'."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+Timestamp = Annotated[AwareDatetime, PlainSerializer(format_timestamp, return_type=str)]
+ErrorCode = Literal[
+    "invalid_frame",
+    "frame_too_large",
+    "not_registered",
+    "already_registered",
+    "invalid_nick",
+    "nick_taken",
+    "no_such_user",
+    "rate_limited",
+    "server_full",
+    "storage_failed",
+]
+
+
+class Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+# --- client to server ---------------------------------------------------------------------
+
+
+class Hello(Frame):
+    type: Literal["hello"] = "hello"
+    nick: str | None = None
+
+
+class SendPublic(Frame):
+    type: Literal["public"] = "public"
+    text: str
+
+
+class SendPrivate(Frame):
+    type: Literal["private"] = "private"
+    to: str
+    text: str
+
+
+class AskUsers(Frame):
+    type: Literal["users"] = "users"
+
+
+class ChangeNick(Frame):
+    type: Literal["nick"] = "nick"
+    nick: str
+
+
+class AskStats(Frame):
+    type: Literal["stats"] = "stats"
+
+
+class Ping(Frame):
+    type: Literal["ping"] = "ping"
+    token: str | None = None
+
+
+class Quit(Frame):
+    type: Literal["quit"] = "quit"
+    reason: str | None = None
+
+
+ClientFrame = Annotated[
+    Hello | SendPublic | SendPrivate | AskUsers | ChangeNick | AskStats | Ping | Quit,
+    Field(discriminator="type"),
+]
+
+# --- server to client ---------------------------------------------------------------------
+
+
+class WelcomeFrame(Frame):
+    type: Literal["welcome"] = "welcome"
+    nick: str
+    requested: str | None
+    renamed: bool
+    users: list[str]
+    ts: Timestamp
+
+
+class PublicFrame(Frame):
+    type: Literal["public"] = "public"
+    id: PositiveInt
+    sender: str = Field(alias="from")
+    text: str
+    ts: Timestamp
+
+
+class PrivateFrame(Frame):
+    type: Literal["private"] = "private"
+    id: PositiveInt
+    sender: str = Field(alias="from")
+    to: str
+    text: str
+    ts: Timestamp
+
+
+class JoinFrame(Frame):
+    type: Literal["join"] = "join"
+    nick: str
+    ts: Timestamp
+
+
+class LeaveFrame(Frame):
+    type: Literal["leave"] = "leave"
+    nick: str
+    reason: str
+    ts: Timestamp
+
+
+class NickChangedFrame(Frame):
+    type: Literal["nick"] = "nick"
+    old: str
+    new: str
+    ts: Timestamp
+
+
+class UsersFrame(Frame):
+    type: Literal["users"] = "users"
+    users: list[str]
+    ts: Timestamp
+
+
+class StatsFrame(Frame):
+    type: Literal["stats"] = "stats"
+    users: NonNegativeInt
+    public_total: NonNegativeInt
+    private_total: NonNegativeInt
+    ts: Timestamp
+
+
+class PongFrame(Frame):
+    type: Literal["pong"] = "pong"
+    token: str | None
+    ts: Timestamp
+
+
+class ErrorFrame(Frame):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    ts: Timestamp
+
+
+class ShutdownFrame(Frame):
+    type: Literal["shutdown"] = "shutdown"
+    reason: str
+    ts: Timestamp
+
+
+ServerFrame = Annotated[
+    WelcomeFrame
+    | PublicFrame
+    | PrivateFrame
+    | JoinFrame
+    | LeaveFrame
+    | NickChangedFrame
+    | UsersFrame
+    | StatsFrame
+    | PongFrame
+    | ErrorFrame
+    | ShutdownFrame,
+    Field(discriminator="type"),
+]
+
+_CLIENT_FRAMES: Final[TypeAdapter[ClientFrame]] = TypeAdapter(ClientFrame)
+_SERVER_FRAMES: Final[TypeAdapter[ServerFrame]] = TypeAdapter(ServerFrame)
+
+
+class ProtocolError(Exception):
+    """A line that is not a valid frame. `code` is the wire error code to answer with."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+
+
+def decode_client_frame(line: bytes) -> ClientFrame:
+    return _decode(_CLIENT_FRAMES, line)
+
+
+def decode_server_frame(line: bytes) -> ServerFrame:
+    return _decode(_SERVER_FRAMES, line)
+
+
+def encode_frame(frame: Frame) -> bytes:
+    """One line of JSON, "\\n" included. Non-ASCII stays as UTF-8, as the protocol says."""
+    return frame.model_dump_json(by_alias=True).encode("utf-8") + b"\n"
+
+
+Decoded = TypeVar("Decoded")
+
+
+def _decode(adapter: TypeAdapter[Decoded], line: bytes) -> Decoded:
+    try:
+        return adapter.validate_json(line)
+    except ValidationError as error:
+        raise ProtocolError("invalid_frame", _describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """The first problem, in words: 'public frame: text: Field required'."""
+    first = error.errors(include_url=False)[0]
+    tag, *path = [str(part) for part in first["loc"]] or [""]
+    where = f"{tag} frame: {'.'.join(path)}" if path else tag
+    if first["type"] == "json_invalid":
+        return "not a JSON object on one line of UTF-8"
+    if first["type"] == "union_tag_invalid":
+        return f"unknown frame type; expected one of {first.get('ctx', {}).get('expected_tags')}"
+    if first["type"] == "union_tag_not_found":
+        return "every frame needs a string field 'type'"
+    return f"{where}: {first['msg']}" if where else str(first["msg"])

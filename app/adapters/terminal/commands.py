@@ -1,0 +1,114 @@
+"""What a line typed into the client means. Pure: a line in, an action out."""
+
+from dataclasses import dataclass
+from typing import Final
+
+from app.adapters.tcp.wire import (
+    AskStats,
+    AskUsers,
+    ChangeNick,
+    ClientFrame,
+    Quit,
+    SendPrivate,
+    SendPublic,
+)
+from app.domain.errors import InvalidText
+from app.domain.text import validate_text
+
+HELP_TEXT: Final = """\
+Commands:
+  /users              who is online
+  /msg NICK TEXT      a private message to NICK (also /w)
+  /pm NICK            talk privately with NICK: every line goes to NICK until /exit
+  /exit               leave the private conversation
+  /nick NEW           change your nickname
+  /stats              users online and message totals
+  /quit [REASON]      leave the chat
+  /help               this list
+Anything else is said to everyone. Start a line with // to say something beginning with /."""
+
+
+@dataclass(frozen=True)
+class Send:
+    frame: ClientFrame
+
+
+@dataclass(frozen=True)
+class StartPrivateChat:
+    partner: str
+
+
+@dataclass(frozen=True)
+class EndPrivateChat:
+    pass
+
+
+@dataclass(frozen=True)
+class Leave:
+    frame: Quit
+
+
+@dataclass(frozen=True)
+class ShowLocally:
+    """Nothing is sent; the user is told this (help, a usage hint, an unknown command)."""
+
+    text: str
+
+
+Action = Send | StartPrivateChat | EndPrivateChat | Leave | ShowLocally | None
+
+
+def parse_input(line: str, partner: str | None = None) -> Action:
+    """The action for one typed line; `partner` is who /pm mode talks to, if anyone."""
+    if not line.strip():
+        return None
+    if line.startswith("//"):
+        return _say(line[1:], partner)
+    if not line.startswith("/"):
+        return _say(line, partner)
+    name, _, rest = line[1:].partition(" ")
+    rest = rest.strip()
+    match name.lower():
+        case "help" | "?":
+            return ShowLocally(HELP_TEXT)
+        case "users" | "who":
+            return Send(AskUsers())
+        case "stats":
+            return Send(AskStats())
+        case "msg" | "w":
+            to, _, text = rest.partition(" ")
+            if not to or not text.strip():
+                return ShowLocally(f"usage: /{name} NICK TEXT")
+            return _checked(Send(SendPrivate(to=to, text=text)), text)
+        case "pm":
+            if not rest or " " in rest:
+                return ShowLocally("usage: /pm NICK (then /exit to talk to everyone again)")
+            return StartPrivateChat(rest)
+        case "exit":
+            if partner is None:
+                return ShowLocally("you are not in a private conversation (/quit leaves the chat)")
+            return EndPrivateChat()
+        case "nick":
+            if not rest or " " in rest:
+                return ShowLocally("usage: /nick NEW")
+            return Send(ChangeNick(nick=rest))
+        case "quit":
+            return Leave(Quit(reason=rest or None))
+        case _:
+            return ShowLocally(f"unknown command /{name}; /help lists the commands")
+
+
+def _say(text: str, partner: str | None) -> Action:
+    frame: ClientFrame = (
+        SendPublic(text=text) if partner is None else SendPrivate(to=partner, text=text)
+    )
+    return _checked(Send(frame), text)
+
+
+def _checked(action: Send, text: str) -> Action:
+    """Check the text by the server's own rules first, so the user learns why at once."""
+    try:
+        validate_text(text)
+    except InvalidText as error:
+        return ShowLocally(f"not sent: {error}")
+    return action

@@ -1,0 +1,128 @@
+"""The client's side of a chat session: who we are, whom /pm talks to, what to show."""
+
+import itertools
+import threading
+from collections.abc import Callable
+
+from app.adapters.tcp.client import ConnectionLost, ServerConnection
+from app.adapters.tcp.wire import (
+    ErrorFrame,
+    Hello,
+    LeaveFrame,
+    NickChangedFrame,
+    Ping,
+    PongFrame,
+    ProtocolError,
+    ServerFrame,
+    ShutdownFrame,
+    WelcomeFrame,
+)
+from app.adapters.terminal.commands import (
+    EndPrivateChat,
+    Leave,
+    Send,
+    ShowLocally,
+    StartPrivateChat,
+    parse_input,
+)
+from app.adapters.terminal.render import printable, render
+
+Show = Callable[[str], None]
+
+
+class ChatSession:
+    """Turns typed lines into frames and received frames into lines, for either front end."""
+
+    def __init__(self, connection: ServerConnection, show: Show) -> None:
+        self.connection = connection
+        self.nick = ""
+        self.partner: str | None = None
+        self.shutdown_reason: str | None = None
+        self.ended = threading.Event()  # the server closed the connection
+        self._show = show
+        self._waiting_pongs: dict[str, threading.Event] = {}
+        self._tokens = itertools.count(1)
+
+    def register(self, wanted: str | None, timeout: float = 10.0) -> WelcomeFrame | ErrorFrame:
+        """Say hello; returns the welcome, or the error that refused the nick."""
+        self.connection.send(Hello(nick=wanted))
+        while True:
+            try:
+                frame = self.connection.read_frame(timeout)
+            except TimeoutError as error:
+                raise ConnectionLost("the server did not answer the hello") from error
+            if frame is None:
+                raise ConnectionLost("the server closed the connection")
+            if isinstance(frame, WelcomeFrame):
+                self.nick = frame.nick
+                return frame
+            if isinstance(frame, ErrorFrame):
+                return frame
+            self._receive(frame)
+
+    def read_until_closed(self) -> None:
+        """Show every frame as it arrives; returns when the server is gone."""
+        try:
+            for frame in self.connection.frames():
+                self._receive(frame)
+        finally:
+            self.ended.set()
+            for pong in self._waiting_pongs.values():
+                pong.set()
+
+    def submit(self, line: str) -> bool:
+        """Act on one typed line. False once the user has asked to quit."""
+        action = parse_input(line, self.partner)
+        match action:
+            case None:
+                pass
+            case Send(frame=frame):
+                self.connection.send(frame)
+            case StartPrivateChat(partner=partner):
+                self.partner = partner
+                self._show(f"* talking privately with {printable(partner)}; /exit to stop")
+            case EndPrivateChat():
+                self._show(f"* back to everyone (no longer talking with {self.partner})")
+                self.partner = None
+            case ShowLocally(text=text):
+                self._show(text)
+            case Leave(frame=frame):
+                self.connection.send(frame)
+                return False
+        return True
+
+    def caught_up(self, timeout: float) -> bool:
+        """Wait until the server has answered everything sent so far (a ping as a barrier).
+
+        Frames from one connection are served in order, so the pong comes after every echo
+        or error owed for what was sent before it.
+        """
+        token = f"sync-{next(self._tokens)}"
+        answered = threading.Event()
+        self._waiting_pongs[token] = answered
+        if self.ended.is_set():
+            return False
+        self.connection.send(Ping(token=token))
+        return answered.wait(timeout) and not self.ended.is_set()
+
+    def _receive(self, frame: ServerFrame | ProtocolError) -> None:
+        text = render(frame, self.nick)  # before tracking: "you are now known as ..."
+        if text is not None:
+            self._show(text)
+        self._track(frame)
+
+    def _track(self, frame: ServerFrame | ProtocolError) -> None:
+        match frame:
+            case NickChangedFrame(old=old, new=new):
+                if old == self.nick:
+                    self.nick = new
+                if old == self.partner:
+                    self.partner = new  # keep talking to the same person under the new name
+            case LeaveFrame(nick=nick) if nick == self.partner:
+                self._show(f"* {printable(nick)} left; /exit to talk to everyone again")
+            case PongFrame(token=token) if token in self._waiting_pongs:
+                self._waiting_pongs.pop(token).set()
+            case ShutdownFrame(reason=reason):
+                self.shutdown_reason = reason
+            case _:
+                pass

@@ -1,0 +1,102 @@
+"""Nickname rules: what a valid nick is, when two nicks are the same, and who holds which."""
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from app.domain.errors import InvalidNick, NickTaken
+
+MAX_NICK_CHARS: Final = 32
+_PUNCTUATION_ALLOWED: Final = frozenset("_-.")
+# After this many taken suggestions in a row, a numeric suffix makes the name unique.
+_SUGGESTION_ATTEMPTS: Final = 20
+
+
+def validate_nick(raw: str) -> str:
+    """Return the nick in NFC form, or raise InvalidNick saying what is wrong with it."""
+    nick = unicodedata.normalize("NFC", raw)
+    if not nick:
+        raise InvalidNick("a nickname needs at least one character")
+    if len(nick) > MAX_NICK_CHARS:
+        raise InvalidNick(f"a nickname has at most {MAX_NICK_CHARS} characters")
+    for char in nick:
+        if not _allowed_in_nick(char):
+            raise InvalidNick(
+                f"a nickname may hold letters, digits, '_', '-' and '.' only, not {char!r}"
+            )
+    return nick
+
+
+def _allowed_in_nick(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category.startswith("L") or category == "Nd" or char in _PUNCTUATION_ALLOWED
+
+
+def fold_nick(nick: str) -> str:
+    """The key under which nicks are compared: 'Alice', 'ALICE' and fullwidth 'Alice' fold alike."""
+    return unicodedata.normalize("NFKC", nick).casefold()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The nick a newcomer got, and whether it differs from the one asked for."""
+
+    nick: str
+    renamed: bool
+
+
+class NicknameRegistry:
+    """The nicks in use, unique case-insensitively. Not thread-safe: its owner holds the lock."""
+
+    def __init__(self, suggest_name: Callable[[], str]) -> None:
+        self._suggest_name = suggest_name
+        self._in_use: dict[str, str] = {}  # folded nick -> nick as its owner spelled it
+
+    def is_taken(self, nick: str) -> bool:
+        return fold_nick(nick) in self._in_use
+
+    def claim(self, wanted: str | None) -> Claim:
+        """Take `wanted` if it is free; otherwise (or if None) take a free random name."""
+        if wanted is not None:
+            nick = validate_nick(wanted)
+            if not self.is_taken(nick):
+                self._take(nick)
+                return Claim(nick=nick, renamed=False)
+        nick = self._free_suggestion()
+        self._take(nick)
+        return Claim(nick=nick, renamed=wanted is not None)
+
+    def change(self, old: str, new: str) -> str:
+        """Move a holder from `old` to `new`; a change of case only is always allowed."""
+        nick = validate_nick(new)
+        if fold_nick(nick) != fold_nick(old) and self.is_taken(nick):
+            raise NickTaken(nick)
+        self.release(old)
+        self._take(nick)
+        return nick
+
+    def release(self, nick: str) -> None:
+        self._in_use.pop(fold_nick(nick), None)
+
+    def _take(self, nick: str) -> None:
+        self._in_use[fold_nick(nick)] = nick
+
+    def _free_suggestion(self) -> str:
+        base = "guest"
+        for _ in range(_SUGGESTION_ATTEMPTS):
+            base = self._usable_suggestion()
+            if not self.is_taken(base):
+                return base
+        suffix = 2
+        while self.is_taken(f"{base}{suffix}"):
+            suffix += 1
+        return f"{base}{suffix}"
+
+    def _usable_suggestion(self) -> str:
+        """A suggestion that passes our own nick rules, trimmed so a suffix still fits."""
+        suggestion = self._suggest_name()
+        try:
+            return validate_nick(suggestion[: MAX_NICK_CHARS - 6])
+        except InvalidNick:
+            return "guest"

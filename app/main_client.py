@@ -1,0 +1,35 @@
+"""Composition root of the chat client: a terminal front end, or plain lines for a pipe."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.adapters.tcp.client import ConnectionLost, ServerConnection
+from app.adapters.terminal.interactive import run_interactive
+from app.adapters.terminal.piped import run_piped
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="chat-client", description="Join a chat server.")
+    parser.add_argument("--host", default="127.0.0.1", help="server address")
+    parser.add_argument("--port", type=int, default=55555, help="server port")
+    parser.add_argument("--nick", default=None, help="nickname (asked for when left out)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        connection = ServerConnection.open(args.host, args.port)
+    except ConnectionLost as error:
+        print(f"chat-client: {error}", file=sys.stderr)
+        sys.exit(1)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        status = run_interactive(connection, args.nick)
+    else:
+        status = run_piped(connection, args.nick, sys.stdin)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

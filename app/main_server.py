@@ -1,0 +1,159 @@
+"""Composition root of the chat server: builds the real adapters, runs until `q` or a signal."""
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+import structlog
+
+from app.adapters.clock import SystemClock
+from app.adapters.console.hotkey_keys import GlobalHotkeyKeys, HotkeyUnavailable
+from app.adapters.console.logs import LogFormat, configure_logging, default_log_format
+from app.adapters.console.stats import StatsReporter, log_totals
+from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
+from app.adapters.random_names import random_first_name
+from app.adapters.storage.files import FileMessageLog, StorageUnavailable
+from app.adapters.tcp.connection import DEFAULT_MAX_OUTBUF
+from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
+from app.services.chat import ChatService
+from app.services.operator import wait_for_stop
+from app.services.ports import Clock, KeySource, MessageLog
+
+_log = structlog.get_logger()
+
+
+def build_server(
+    address: tuple[str, int],
+    *,
+    log: MessageLog,
+    clock: Clock,
+    suggest_name: Callable[[], str],
+    io_threads: int = DEFAULT_IO_THREADS,
+    max_outbuf: int = DEFAULT_MAX_OUTBUF,
+    max_clients: int = DEFAULT_MAX_CLIENTS,
+) -> ChatServer:
+    chat = ChatService(log=log, clock=clock, suggest_name=suggest_name)
+    return ChatServer(
+        address,
+        chat,
+        clock,
+        io_threads=io_threads,
+        max_outbuf=max_outbuf,
+        max_clients=max_clients,
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="chat-server", description="Run the chat server. Press q in this terminal to stop."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=55555, help="TCP port (0: any free port)")
+    parser.add_argument(
+        "--log-dir", type=Path, default=Path.cwd(), help="where the message logs are kept"
+    )
+    parser.add_argument(
+        "--stats-interval", type=_positive_float, default=5.0, help="seconds between stats lines"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["console", "json"],
+        default=None,
+        help="console on a terminal, json otherwise",
+    )
+    parser.add_argument(
+        "--keys",
+        choices=["terminal", "global"],
+        default="terminal",
+        help="where q is read: this terminal, or a global hotkey (needs root on Linux)",
+    )
+    parser.add_argument("--io-threads", type=int, default=DEFAULT_IO_THREADS, help="I/O threads")
+    parser.add_argument(
+        "--max-clients", type=int, default=DEFAULT_MAX_CLIENTS, help="clients served at once"
+    )
+    parser.add_argument(
+        "--max-outbuf",
+        type=int,
+        default=DEFAULT_MAX_OUTBUF,
+        help="bytes queued for one client before it is dropped as too slow",
+    )
+    return parser.parse_args(argv)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def open_key_source(kind: str) -> KeySource | None:
+    try:
+        if kind == "global":
+            return GlobalHotkeyKeys()
+        return TerminalKeys()
+    except (NoTerminal, HotkeyUnavailable) as error:
+        _log.warning("no_quit_key", reason=str(error), stop_with="Ctrl-C or SIGTERM")
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    log_format: LogFormat = args.log_format or default_log_format()
+    configure_logging(log_format)
+    try:
+        message_log = FileMessageLog(args.log_dir)
+    except StorageUnavailable as error:
+        _log.error("storage_unavailable", reason=str(error))
+        sys.exit(1)
+    try:
+        server = build_server(
+            (args.host, args.port),
+            log=message_log,
+            clock=SystemClock(),
+            suggest_name=random_first_name,
+            io_threads=args.io_threads,
+            max_outbuf=args.max_outbuf,
+            max_clients=args.max_clients,
+        )
+    except OSError as error:
+        _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
+        sys.exit(1)
+    run(server, message_log, args.stats_interval, args.keys)
+
+
+def run(server: ChatServer, message_log: FileMessageLog, interval: float, keys: str) -> None:
+    stop_requested = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    server.start()
+    _log.info(
+        "log_files", directory=str(message_log.directory), totals=message_log.totals().__dict__
+    )
+    reporter = StatsReporter(server.snapshot, interval)
+    reporter.start()
+    key_source = open_key_source(keys)
+    if key_source is not None:
+        _log.info("press_q_to_stop")
+    try:
+        cause = wait_for_stop(key_source, stop_requested)
+    finally:
+        if key_source is not None:
+            key_source.close()
+    _log.info("server_stopping", cause=cause.value)
+    reporter.stop()
+    server.stop()
+    message_log.close()
+    log_totals("final_totals", server.snapshot())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The real `chat-client` entry point, from a pipe and in a pseudo-terminal."""
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pexpect
+
+from tests.e2e.conftest import CLIENT, ServerProcess, strip_ansi
+from tests.wire_client import WireClient
+
+
+def test_a_piped_client_sends_its_lines_and_quits_after_the_last_echo(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    listener = WireClient(("127.0.0.1", server_process.port))
+    listener.hello("bob")
+    result = subprocess.run(
+        [CLIENT, "--port", str(server_process.port)],
+        input="alice\nhello bob\n/msg bob psst\nbye all\n",
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("<alice> bye all")
+    assert "[pm to bob] psst" in result.stdout
+    frames = [listener.recv() for _ in range(5)]
+    assert [frame["type"] for frame in frames] == ["join", "public", "private", "public", "leave"]
+    assert (tmp_path / "messages.txt").read_text().count("alice: ") == 2
+
+
+def test_a_client_with_no_server_says_so_and_exits_1() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        port = placeholder.getsockname()[1]
+    result = subprocess.run(
+        [CLIENT, "--port", str(port), "--nick", "x"],
+        input="hi\n",
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"cannot connect to 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
+    server_process: ServerProcess,
+) -> None:
+    other = WireClient(("127.0.0.1", server_process.port))
+    other.hello("bob")
+    child = pexpect.spawn(
+        CLIENT,
+        ["--port", str(server_process.port)],
+        encoding="utf-8",
+        timeout=10,
+        dimensions=(24, 100),
+        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"},  # pexpect answers no cursor queries
+    )
+    child.expect("Choose a nickname")
+    child.sendline("bob")  # taken: the server picks a random one
+    child.expect(r"bob was taken")
+    child.expect(r"\w+>")
+    other.expect("join")
+    child.send("hel")
+    other.send({"type": "public", "text": "interrupting"})
+    child.expect("interrupting")
+    child.sendline("lo")
+    frame = other.expect("public")
+    assert frame["text"] == "interrupting"
+    frame = other.expect("public")
+    assert frame["text"] == "hello"  # typing survived the incoming message
+    child.sendline("/dance")
+    child.expect("unknown command /dance")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in strip_ansi(str(child.before))
+    assert other.expect("leave")["reason"] == "quit"

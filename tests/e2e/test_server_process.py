@@ -1,0 +1,96 @@
+"""The real `chat-server` entry point, run as a process."""
+
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pexpect
+
+from tests.e2e.conftest import SERVER, ServerProcess, strip_ansi
+from tests.wire_client import WireClient
+
+
+def test_pressing_q_stops_the_server_cleanly_and_clients_see_the_shutdown(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    client = WireClient(("127.0.0.1", server_process.port))
+    client.hello("alice")
+    client.send({"type": "public", "text": "before the end"})
+    assert client.expect("public")["id"] == 1
+
+    started = time.monotonic()
+    server_process.child.send("q")  # no Enter
+    tail = strip_ansi(server_process.output_after(r"final_totals.*public_total=1"))
+    server_process.child.expect(pexpect.EOF)
+    server_process.child.close()
+    elapsed = time.monotonic() - started
+
+    assert server_process.child.exitstatus == 0
+    assert elapsed < 2.0
+    assert "cause=quit_key" in tail
+    assert [frame["type"] for frame in client.frames_until_closed()] == ["shutdown"]
+    assert (tmp_path / "messages.txt").read_text().endswith("alice: before the end\n")
+
+
+def test_the_console_shows_users_and_totals_every_interval(server_process: ServerProcess) -> None:
+    client = WireClient(("127.0.0.1", server_process.port))
+    client.hello("alice")
+    client.send({"type": "private", "to": "alice", "text": "note"})
+    client.expect("private")
+    line = server_process.output_after(r"stats\s.*private_total=1.*users=1")
+    assert "public_total=0" in strip_ansi(line)
+    server_process.child.send("q")
+    server_process.child.expect(pexpect.EOF)
+
+
+def test_sigterm_stops_the_server_without_a_terminal(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [SERVER, "--port", "0", "--log-dir", str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        lines = iter(process.stdout.readline, "")
+        assert "server_listening" in next(lines)
+        seen = [next(lines) for _ in range(2)]
+        assert any('"no_quit_key"' in line for line in seen)  # says how to stop it instead
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+        rest = process.stdout.read()
+    assert '"final_totals"' in rest
+
+
+def test_an_unusable_log_directory_is_a_clear_error_and_exit_status_1(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = subprocess.run(
+        [SERVER, "--port", "0", "--log-dir", str(not_a_dir)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot keep message logs" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_port_in_use_is_a_clear_error_and_exit_status_1(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [SERVER, "--port", str(port), "--log-dir", str(tmp_path)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "cannot_listen" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,81 @@
+"""The client's non-terminal mode against the real server, over real sockets."""
+
+import io
+from collections.abc import Callable
+
+from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.tcp.client import ServerConnection
+from app.adapters.tcp.server import ChatServer
+from app.adapters.terminal.piped import run_piped
+from tests.wire_client import WireClient
+
+
+def run_client(server: ChatServer, nick: str | None, lines: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    connection = ServerConnection.open(*server.address)
+    status = run_piped(connection, nick, [line + "\n" for line in lines], out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_each_line_is_sent_and_the_echo_of_the_last_arrives_before_it_quits(
+    server: ChatServer, log: InMemoryMessageLog
+) -> None:
+    status, out, _ = run_client(server, "alice", ["hello", "/users", "last words"])
+    assert status == 0
+    assert [m.text for m in log.public] == ["hello", "last words"]
+    assert out.rstrip().endswith("<alice> last words")
+    assert "* online (1): alice" in out
+
+
+def test_the_first_line_is_the_nickname_when_none_is_given(server: ChatServer) -> None:
+    status, out, _ = run_client(server, None, ["carol", "hi"])
+    assert status == 0
+    assert "welcome, carol!" in out
+
+
+def test_commands_work_from_a_pipe(server: ChatServer, log: InMemoryMessageLog) -> None:
+    bob = WireClient(server.address)
+    bob.hello("bob")
+    status, out, _ = run_client(
+        server, "alice", ["/msg bob psst", "/pm bob", "in private", "/exit", "/nick ally", "/bogus"]
+    )
+    assert status == 0
+    assert [(m.recipient, m.text) for m in log.private] == [("bob", "psst"), ("bob", "in private")]
+    assert "[pm to bob] in private" in out
+    assert "you are now known as ally" in out
+    assert "unknown command /bogus" in out
+    bob.close()
+
+
+def test_a_taken_nick_is_reported_as_a_random_one(server: ChatServer) -> None:
+    bob = WireClient(server.address)
+    bob.hello("bob")
+    status, out, _ = run_client(server, "BOB", ["hi"])
+    assert status == 0
+    assert "BOB was taken" in out
+    bob.close()
+
+
+def test_an_invalid_nick_is_a_clear_error_and_status_1(server: ChatServer) -> None:
+    status, _, err = run_client(server, "no spaces", ["hi"])
+    assert status == 1
+    assert "letters" in err
+    assert "Traceback" not in err
+
+
+def test_a_server_that_goes_away_is_a_clear_message_and_status_1(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server()
+    out, err = io.StringIO(), io.StringIO()
+    connection = ServerConnection.open(*server.address)
+
+    def lines() -> object:
+        yield "first\n"
+        server.stop()
+        yield "second\n"
+        yield "third\n"
+
+    status = run_piped(connection, "alice", lines(), out=out, err=err)  # type: ignore[arg-type]
+    assert status == 1
+    assert "the server closed: server closing" in err.getvalue()

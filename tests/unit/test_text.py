@@ -1,0 +1,27 @@
+import pytest
+
+from app.domain.errors import InvalidText
+from app.domain.text import MAX_TEXT_CHARS, validate_text
+
+
+@pytest.mark.parametrize("text", ["hi", " padded ", "x" * MAX_TEXT_CHARS, "ünï©ødé ✓"])
+def test_ordinary_text_may_be_sent(text: str) -> None:
+    assert validate_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\u3000",
+        "x" * (MAX_TEXT_CHARS + 1),
+        "two\nlines",
+        "cr\rhere",
+        "bell\x07",
+        "\x1b[2J",
+    ],
+)
+def test_blank_overlong_or_control_character_text_is_refused(text: str) -> None:
+    with pytest.raises(InvalidText):
+        validate_text(text)
