@@ -83,7 +83,7 @@ class ClientConnection:
                 schedule = None
             else:
                 self._flush_scheduled = True
-                schedule = self._flush
+                schedule = self._flush_queued
         if schedule is not None:
             self.loop.call_soon(schedule)
 
@@ -108,10 +108,18 @@ class ClientConnection:
     # --- socket events: loop thread ------------------------------------------------------
 
     def _on_ready(self, mask: int) -> None:
-        if mask & selectors.EVENT_READ:
-            self._read()
-        if mask & selectors.EVENT_WRITE and not self._closed:
-            self._flush()
+        try:
+            if mask & selectors.EVENT_READ:
+                self._read()
+            if mask & selectors.EVENT_WRITE and not self._closed:
+                self._flush()
+        except Exception:
+            # Our own bug: log it with its traceback and end this connection only.
+            self._log.exception("connection_failed")
+            self._end("server_error")
+
+    def _flush_queued(self) -> None:
+        self._on_ready(selectors.EVENT_WRITE)
 
     def _read(self) -> None:
         try:
