@@ -64,11 +64,10 @@ def test_sigterm_stops_the_server_without_a_terminal(tmp_path: Path) -> None:
     assert '"final_totals"' in rest
 
 
-def test_an_unusable_log_directory_is_a_clear_error_and_exit_status_1(tmp_path: Path) -> None:
-    not_a_dir = tmp_path / "file"
-    not_a_dir.write_text("x")
+def start_and_expect_failure(*args: str) -> str:
+    """Runs chat-server with `args`; it must fail at once, cleanly. Returns what it printed."""
     result = subprocess.run(
-        [SERVER, "--port", "0", "--log-dir", str(not_a_dir)],
+        [SERVER, *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -76,21 +75,30 @@ def test_an_unusable_log_directory_is_a_clear_error_and_exit_status_1(tmp_path: 
         check=False,
     )
     assert result.returncode == 1
-    assert "cannot keep message logs" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def test_an_unusable_log_directory_is_a_clear_error_and_exit_status_1(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    printed = start_and_expect_failure("--port", "0", "--log-dir", str(not_a_dir))
+    assert "cannot keep message logs" in printed
 
 
 def test_a_port_in_use_is_a_clear_error_and_exit_status_1(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [SERVER, "--port", str(port), "--log-dir", str(tmp_path)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    assert result.returncode == 1
-    assert "cannot_listen" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+        printed = start_and_expect_failure("--port", str(port), "--log-dir", str(tmp_path))
+    assert "cannot_listen" in printed
+
+
+def test_ctrl_c_in_the_servers_terminal_stops_it_like_q(server_process: ServerProcess) -> None:
+    client = WireClient(("127.0.0.1", server_process.port))
+    client.hello("alice")
+    server_process.child.sendintr()
+    server_process.child.expect("final_totals")
+    server_process.child.expect(pexpect.EOF)
+    server_process.child.close()
+    assert server_process.child.exitstatus == 0
+    assert [frame["type"] for frame in client.frames_until_closed()] == ["shutdown"]
