@@ -11,14 +11,20 @@ from types import FrameType
 import structlog
 
 from app.adapters.clock import SystemClock
+from app.adapters.confusables import nick_skeleton
 from app.adapters.console.hotkey_keys import GlobalHotkeyKeys, HotkeyUnavailable
 from app.adapters.console.logs import LogFormat, configure_logging, default_log_format
 from app.adapters.console.stats import StatsReporter, log_totals
 from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
 from app.adapters.random_names import random_first_name
 from app.adapters.storage.files import FileMessageLog, StorageUnavailable
-from app.adapters.tcp.connection import DEFAULT_MAX_OUTBUF
+from app.adapters.tcp.connection import (
+    DEFAULT_MAX_OUTBUF,
+    DEFAULT_REGISTER_TIMEOUT,
+    ConnectionLimits,
+)
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
+from app.domain.flood import DEFAULT_BURST, DEFAULT_RATE, FloodLimits
 from app.services.chat import ChatService
 from app.services.operator import wait_for_stop
 from app.services.ports import Clock, KeySource, MessageLog
@@ -33,17 +39,12 @@ def build_server(
     clock: Clock,
     suggest_name: Callable[[], str],
     io_threads: int = DEFAULT_IO_THREADS,
-    max_outbuf: int = DEFAULT_MAX_OUTBUF,
     max_clients: int = DEFAULT_MAX_CLIENTS,
+    limits: ConnectionLimits | None = None,
 ) -> ChatServer:
-    chat = ChatService(log=log, clock=clock, suggest_name=suggest_name)
+    chat = ChatService(log=log, clock=clock, suggest_name=suggest_name, nick_skeleton=nick_skeleton)
     return ChatServer(
-        address,
-        chat,
-        clock,
-        io_threads=io_threads,
-        max_outbuf=max_outbuf,
-        max_clients=max_clients,
+        address, chat, clock, io_threads=io_threads, max_clients=max_clients, limits=limits
     )
 
 
@@ -71,21 +72,58 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="terminal",
         help="where q is read: this terminal, or a global hotkey (needs root on Linux)",
     )
-    parser.add_argument("--io-threads", type=int, default=DEFAULT_IO_THREADS, help="I/O threads")
     parser.add_argument(
-        "--max-clients", type=int, default=DEFAULT_MAX_CLIENTS, help="clients served at once"
+        "--io-threads", type=_positive_int, default=DEFAULT_IO_THREADS, help="I/O threads"
+    )
+    parser.add_argument(
+        "--max-clients",
+        type=_positive_int,
+        default=DEFAULT_MAX_CLIENTS,
+        help="clients served at once",
     )
     parser.add_argument(
         "--max-outbuf",
-        type=int,
+        type=_positive_int,
         default=DEFAULT_MAX_OUTBUF,
         help="bytes queued for one client before it is dropped as too slow",
+    )
+    parser.add_argument(
+        "--rate",
+        type=_non_negative_float,
+        default=DEFAULT_RATE,
+        help="messages a second one client may send on average (0: no limit)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=_positive_int,
+        default=DEFAULT_BURST,
+        help="messages one client may send at once",
+    )
+    parser.add_argument(
+        "--register-timeout",
+        type=_positive_float,
+        default=DEFAULT_REGISTER_TIMEOUT,
+        help="seconds a new connection has to say hello",
     )
     return parser.parse_args(argv)
 
 
 def _positive_float(text: str) -> float:
     value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return value
@@ -117,8 +155,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             clock=SystemClock(),
             suggest_name=random_first_name,
             io_threads=args.io_threads,
-            max_outbuf=args.max_outbuf,
             max_clients=args.max_clients,
+            limits=ConnectionLimits(
+                max_outbuf=args.max_outbuf,
+                flood=FloodLimits(rate=args.rate, burst=args.burst),
+                register_timeout=args.register_timeout,
+            ),
         )
     except OSError as error:
         _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)

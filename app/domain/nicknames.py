@@ -47,14 +47,25 @@ class Claim:
 
 
 class NicknameRegistry:
-    """The nicks in use, unique case-insensitively. Not thread-safe: its owner holds the lock."""
+    """The nicks in use, unique case-insensitively and by look. Not thread-safe: its owner
+    holds the lock.
 
-    def __init__(self, suggest_name: Callable[[], str]) -> None:
+    `skeleton` maps a folded nick to a key shared by nicks that look alike (Latin "a" and
+    Cyrillic "\u0430"); while one is online the other counts as taken. It comes from outside
+    because the look-alike tables are data this pure module does not load.
+    """
+
+    def __init__(
+        self,
+        suggest_name: Callable[[], str],
+        skeleton: Callable[[str], str] | None = None,
+    ) -> None:
         self._suggest_name = suggest_name
-        self._in_use: dict[str, str] = {}  # folded nick -> nick as its owner spelled it
+        self._skeleton = skeleton
+        self._in_use: dict[str, str] = {}  # look-alike key -> nick as its owner spelled it
 
     def is_taken(self, nick: str) -> bool:
-        return fold_nick(nick) in self._in_use
+        return self._key(nick) in self._in_use
 
     def claim(self, wanted: str | None) -> Claim:
         """Take `wanted` if it is free; otherwise (or if None) take a free random name."""
@@ -70,17 +81,21 @@ class NicknameRegistry:
     def change(self, old: str, new: str) -> str:
         """Move a holder from `old` to `new`; a change of case only is always allowed."""
         nick = validate_nick(new)
-        if fold_nick(nick) != fold_nick(old) and self.is_taken(nick):
+        if self._key(nick) != self._key(old) and self.is_taken(nick):
             raise NickTaken(nick)
         self.release(old)
         self._take(nick)
         return nick
 
     def release(self, nick: str) -> None:
-        self._in_use.pop(fold_nick(nick), None)
+        self._in_use.pop(self._key(nick), None)
+
+    def _key(self, nick: str) -> str:
+        folded = fold_nick(nick)
+        return folded if self._skeleton is None else self._skeleton(folded)
 
     def _take(self, nick: str) -> None:
-        self._in_use[fold_nick(nick)] = nick
+        self._in_use[self._key(nick)] = nick
 
     def _free_suggestion(self) -> str:
         base = "guest"

@@ -1,6 +1,6 @@
 """Who is in the room, under which nick, and who receives what."""
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 from app.domain.errors import AlreadyRegistered, NoSuchUser, NotRegistered
@@ -15,8 +15,8 @@ class Room(Generic[Member]):
     Not thread-safe: the service that owns the room holds one lock around every call.
     """
 
-    def __init__(self, suggest_name: Callable[[], str]) -> None:
-        self._nicknames = NicknameRegistry(suggest_name)
+    def __init__(self, nicknames: NicknameRegistry) -> None:
+        self._nicknames = nicknames
         self._nick_of: dict[Member, str] = {}
         self._member_of: dict[str, Member] = {}  # folded nick -> member
 

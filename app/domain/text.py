@@ -6,19 +6,23 @@ from typing import Final
 from app.domain.errors import InvalidText
 
 MAX_TEXT_CHARS: Final = 2000
+# Control characters (Cc: newlines, escape, NEL) and the Unicode line and paragraph
+# separators, which many readers also take for the end of a line.
+_LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
 
 
 def validate_text(text: str) -> str:
     """Return `text` unchanged if it may be sent, else raise InvalidText saying why.
 
-    Control characters (Unicode category Cc, which includes newlines) are refused so that no
-    message can forge a second line in a log file or steer a terminal.
+    Control characters (Unicode category Cc, which includes newlines) and line or paragraph
+    separators are refused, so that no message can forge a second line in a log file or
+    steer a terminal.
     """
     if not text or text.isspace():
         raise InvalidText("a message needs some text that is not blank")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidText(f"a message has at most {MAX_TEXT_CHARS} characters, not {len(text)}")
     for char in text:
-        if unicodedata.category(char) == "Cc":
+        if unicodedata.category(char) in _LINE_BREAKING:
             raise InvalidText(f"a message may not contain control characters such as {char!r}")
     return text

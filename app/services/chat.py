@@ -19,7 +19,7 @@ from app.domain.events import (
     Welcome,
 )
 from app.domain.metrics import ChatMetrics, MetricsSnapshot
-from app.domain.nicknames import Claim
+from app.domain.nicknames import Claim, NicknameRegistry
 from app.domain.room import Room
 from app.domain.text import validate_text
 from app.services.ports import Clock, MessageLog, Recipient
@@ -35,11 +35,19 @@ class ChatService:
     hold anyone up because nothing here waits for a socket.
     """
 
-    def __init__(self, *, log: MessageLog, clock: Clock, suggest_name: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        log: MessageLog,
+        clock: Clock,
+        suggest_name: Callable[[], str],
+        nick_skeleton: Callable[[str], str] | None = None,
+    ) -> None:
+        """`nick_skeleton` makes look-alike nicks count as taken (see NicknameRegistry)."""
         totals = log.totals()
         self._log = log
         self._clock = clock
-        self._room: Room[Recipient] = Room(suggest_name)
+        self._room: Room[Recipient] = Room(NicknameRegistry(suggest_name, nick_skeleton))
         self._metrics = ChatMetrics(public_total=totals.public, private_total=totals.private)
         # Ids continue after the logged messages, so an id never names two messages.
         self._last_id = totals.public + totals.private

@@ -5,7 +5,9 @@ import pytest
 
 from app.adapters.clock import SystemClock
 from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.tcp.connection import ConnectionLimits
 from app.adapters.tcp.server import ChatServer
+from app.domain.flood import FloodLimits
 from app.main_server import build_server
 from app.services.ports import MessageLog
 from tests.fakes import names_from
@@ -22,6 +24,8 @@ def start_server() -> Iterator[StartServer]:
     def start(
         log: MessageLog | None = None, names: tuple[str, ...] = (), **options: Any
     ) -> ChatServer:
+        # Most tests send as fast as they can: flood control is off unless a test sets limits.
+        options.setdefault("limits", ConnectionLimits(flood=FloodLimits.unlimited()))
         server = build_server(
             ("127.0.0.1", 0),
             log=log if log is not None else InMemoryMessageLog(),

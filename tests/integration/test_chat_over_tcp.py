@@ -4,7 +4,9 @@ import socket
 from collections.abc import Callable
 
 from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.tcp.connection import ConnectionLimits
 from app.adapters.tcp.server import ChatServer
+from app.domain.flood import FloodLimits
 from tests.wire_client import WireClient
 
 Registered = Callable[..., list[WireClient]]
@@ -215,7 +217,9 @@ def test_a_full_server_turns_the_next_client_away_with_server_full(
 def test_a_client_that_stops_reading_is_dropped_without_holding_up_the_others(
     start_server: Callable[..., ChatServer],
 ) -> None:
-    server = start_server(max_outbuf=64 * 1024)
+    server = start_server(
+        limits=ConnectionLimits(max_outbuf=64 * 1024, flood=FloodLimits.unlimited())
+    )
     sleeper, talker = WireClient(server.address), WireClient(server.address)
     sleeper.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sleeper.hello("sleeper")

@@ -1,6 +1,9 @@
 """The message logs on disk: messages.txt and private_messages.txt, one line per message."""
 
+import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Final
 
@@ -20,51 +23,77 @@ class StorageUnavailable(Exception):
 class AppendOnlyLog:
     """One log file. Each line goes to the OS in one write, or not at all.
 
+    If the file is removed or replaced while the server runs, the next append notices and
+    starts a new file at the same path, so messages never vanish into an unlinked file.
     Not thread-safe by itself: the chat service appends under its lock, which also keeps
     lines in message-id order.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        self.line_count, ends_cleanly = _count_lines(self._fd)
-        if not ends_cleanly:
-            # A torn last line (a crash mid-write) must not swallow the next message's start.
-            self._write_all(b"\n")
-        self._size = os.fstat(self._fd).st_size
+        self._fd = -1
+        self._identity = (0, 0)
+        self._size = 0
+        self._open()
+        self.line_count = _count_lines(self._fd)
 
     def append(self, line: str) -> None:
         data = line.encode("utf-8")
+        self._follow_path()
         try:
-            self._write_all(data)
+            _write_all(self._fd, data)
         except OSError:
             # Cut off whatever part of the line did reach the file: no half-logged message.
-            os.ftruncate(self._fd, self._size)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
             raise
         self._size += len(data)
         self.line_count += 1
 
     def close(self) -> None:
-        os.close(self._fd)
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
 
-    def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+    def _open(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(fd)
+            raise OSError(errno.EINVAL, f"{self.path.name} is not a regular file")
+        if status.st_size and os.pread(fd, 1, status.st_size - 1) != b"\n":
+            # A torn last line (a crash mid-write) must not swallow the next message's start.
+            _write_all(fd, b"\n")
+        self.close()
+        self._fd = fd
+        self._identity = (status.st_dev, status.st_ino)
+        self._size = os.fstat(fd).st_size
+
+    def _follow_path(self) -> None:
+        """Reopen if the file at our path is no longer the one we hold open."""
+        try:
+            status = os.stat(self.path)
+            current = (status.st_dev, status.st_ino) == self._identity
+        except FileNotFoundError:
+            current = False
+        if not current:
+            self._open()
 
 
-def _count_lines(fd: int) -> tuple[int, bool]:
-    """(lines in the file, whether it ends in a newline). A torn last line counts as a line."""
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _count_lines(fd: int) -> int:
+    """Lines in the file; it ends in a newline, as _open makes sure."""
     count = 0
-    last = b"\n"
     offset = 0
     while chunk := os.pread(fd, _READ_CHUNK, offset):
         count += chunk.count(b"\n")
-        last = chunk[-1:]
         offset += len(chunk)
-    ends_cleanly = last == b"\n"
-    return count + (0 if ends_cleanly else 1), ends_cleanly
+    return count
 
 
 class FileMessageLog:

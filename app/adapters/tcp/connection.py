@@ -3,7 +3,9 @@
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Final
 
 import structlog
@@ -11,16 +13,35 @@ import structlog
 from app.adapters.tcp.dispatch import AfterFrame, serve_frame
 from app.adapters.tcp.frames import ERROR_CODES, encode_event, error_frame
 from app.adapters.tcp.framing import MAX_FRAME_BYTES, LineSplitter, Oversized
-from app.adapters.tcp.loop import IoLoop
-from app.adapters.tcp.wire import ErrorCode, ProtocolError, decode_client_frame
-from app.domain.errors import ChatError, ServerClosing
+from app.adapters.tcp.loop import IoLoop, Timer
+from app.adapters.tcp.wire import (
+    ClientFrame,
+    ErrorCode,
+    ProtocolError,
+    SendPrivate,
+    SendPublic,
+    decode_client_frame,
+)
+from app.domain.errors import ChatError, ServerClosing, StorageFailed
 from app.domain.events import ChatEvent
+from app.domain.flood import FloodGuard, FloodLimits, FrameKind
 from app.services.chat import ChatService
 from app.services.ports import Clock
 
 _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
 DEFAULT_MAX_OUTBUF: Final = 1 << 20
+DEFAULT_REGISTER_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client may cost the server."""
+
+    max_outbuf: int = DEFAULT_MAX_OUTBUF  # bytes queued before it is dropped as too slow
+    flood: FloodLimits = field(default_factory=FloodLimits)
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
+    monotonic: Callable[[], float] = time.monotonic
 
 
 class ClientConnection:
@@ -40,7 +61,7 @@ class ClientConnection:
         chat: ChatService,
         clock: Clock,
         on_closed: Callable[["ClientConnection"], None],
-        max_outbuf: int = DEFAULT_MAX_OUTBUF,
+        limits: ConnectionLimits,
     ) -> None:
         self.peer = peer
         self.loop = loop
@@ -48,7 +69,10 @@ class ClientConnection:
         self._chat = chat
         self._clock = clock
         self._on_closed = on_closed
-        self._max_outbuf = max_outbuf
+        self._limits = limits
+        self._max_outbuf = limits.max_outbuf
+        self._flood = FloodGuard(limits.flood, limits.monotonic())
+        self._register_timer: Timer | None = None
         self._splitter = LineSplitter()
         self._log = _log.bind(peer=peer)
         # Filled by any thread under _lock; the loop moves it to _unsent when it flushes.
@@ -91,6 +115,9 @@ class ClientConnection:
 
     def start(self) -> None:
         self._log.info("client_connected")
+        self._register_timer = self.loop.call_later(
+            self._limits.register_timeout, self._on_register_timeout
+        )
         self._update_watch()
 
     def finish(self, shutdown_frame: bytes) -> None:
@@ -140,22 +167,69 @@ class ClientConnection:
             self._handle_line(line)
 
     def _handle_line(self, line: bytes | Oversized) -> None:
+        frame: ClientFrame | None = None
+        problem: ProtocolError | None = None
         if isinstance(line, Oversized):
-            message = f"a frame is at most {MAX_FRAME_BYTES} bytes; the rest of it was dropped"
-            self._reply_error("frame_too_large", message)
-            return
-        try:
-            frame = decode_client_frame(line)
-            after = serve_frame(self._chat, self, frame, self._log)
-        except ProtocolError as error:
-            self._reply_error(error.code, error.message)
-        except ServerClosing:
-            pass  # the shutdown frame is already on its way: nothing more to say
-        except ChatError as error:
-            self._reply_error(ERROR_CODES[type(error)], str(error))
+            problem = ProtocolError(
+                "frame_too_large",
+                f"a frame is at most {MAX_FRAME_BYTES} bytes; the rest of it was dropped",
+            )
         else:
-            if after is AfterFrame.CLOSE:
-                self._close_after_flush("quit")
+            try:
+                frame = decode_client_frame(line)
+            except ProtocolError as error:
+                problem = error
+        kind = (
+            FrameKind.MESSAGE if isinstance(frame, SendPublic | SendPrivate) else FrameKind.CONTROL
+        )
+        if not self._flood.allow(kind, self._limits.monotonic()):
+            self._reply_error("rate_limited", self._rate_limit_text(kind))
+            self._note_frame(valid=problem is None)
+        elif problem is not None or frame is None:
+            assert problem is not None
+            self._reply_error(problem.code, problem.message)
+            self._note_frame(valid=False)
+        else:
+            self._serve(frame)
+
+    def _serve(self, frame: ClientFrame) -> None:
+        try:
+            after = serve_frame(self._chat, self, frame, self._log)
+        except ServerClosing:
+            return  # the shutdown frame is already on its way: nothing more to say
+        except ChatError as error:
+            if isinstance(error, StorageFailed):  # the operator must hear of this one
+                self._log.error("storage_failed", reason=str(error.__cause__))
+            code = ERROR_CODES[type(error)]
+            self._reply_error(code, str(error))
+            self._note_frame(valid=code != "invalid_frame")
+            return
+        self._note_frame(valid=True)
+        if after is AfterFrame.CLOSE:
+            self._close_after_flush("quit")
+
+    def _note_frame(self, *, valid: bool) -> None:
+        if self._flood.record(valid=valid) and self._reading:
+            limit = self._limits.flood.max_invalid_streak
+            self._reply_error("invalid_frame", f"{limit} invalid frames in a row: goodbye")
+            self._leave("invalid_frames")
+            self._close_after_flush("invalid_frames")
+
+    def _rate_limit_text(self, kind: FrameKind) -> str:
+        flood = self._limits.flood
+        if kind is FrameKind.MESSAGE:
+            return (
+                f"slow down: at most {flood.rate:g} messages a second (bursts of {flood.burst});"
+                " this one was not sent"
+            )
+        return "slow down: too many requests; this one was not served"
+
+    def _on_register_timeout(self) -> None:
+        if self._closed or not self._reading or self._chat.is_registered(self):
+            return
+        seconds = self._limits.register_timeout
+        self._reply_error("not_registered", f"no hello within {seconds:g} seconds: goodbye")
+        self._close_after_flush("register_timeout")
 
     def _reply_error(self, code: ErrorCode, message: str) -> None:
         """The one place a client's mistake becomes an error frame (and a console line)."""
@@ -214,6 +288,8 @@ class ClientConnection:
             self._dropped = True
             self._queued.clear()
         self._leave(reason)
+        if self._register_timer is not None:
+            self._register_timer.cancel()  # and let go of this connection now, not in 30 s
         if self._watching:
             self.loop.watch(self._sock, 0, self._on_ready)
         self._sock.close()

@@ -1,9 +1,12 @@
 """An I/O thread that serves many sockets through one selector."""
 
 import contextlib
+import heapq
+import itertools
 import selectors
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Final
@@ -13,6 +16,20 @@ import structlog
 Handler = Callable[[int], None]  # called with the ready mask (selectors.EVENT_READ/WRITE)
 _log = structlog.get_logger()
 _IDLE_WAKE_SECONDS: Final = 1.0
+
+
+class Timer:
+    """A call due at a moment on the loop's monotonic clock; `cancel` makes it a no-op."""
+
+    __slots__ = ("call", "cancelled", "due")
+
+    def __init__(self, due: float, call: Callable[[], None]) -> None:
+        self.due = due
+        self.call = call
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class IoLoop:
@@ -32,6 +49,8 @@ class IoLoop:
         self._calls: deque[Callable[[], None]] = deque()
         self._calls_lock = threading.Lock()
         self._wake_pending = False
+        self._timers: list[tuple[float, int, Timer]] = []  # a heap, soonest first
+        self._timer_order = itertools.count()
         self._running = True
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -52,6 +71,12 @@ class IoLoop:
             # A full pipe already holds wake-ups: the loop will wake.
             with contextlib.suppress(BlockingIOError):
                 self._waker_out.send(b"\0")
+
+    def call_later(self, delay: float, call: Callable[[], None]) -> Timer:
+        """Run `call` on the loop thread after `delay` seconds. Loop thread only."""
+        timer = Timer(time.monotonic() + delay, call)
+        heapq.heappush(self._timers, (timer.due, next(self._timer_order), timer))
+        return timer
 
     def watch(self, sock: socket.socket, events: int, handler: Handler) -> None:
         """Start, change (events > 0) or stop (events == 0) watching `sock`. Loop thread only."""
@@ -75,14 +100,28 @@ class IoLoop:
     def _run(self) -> None:
         try:
             while self._running:
-                timeout = 0 if self._calls else _IDLE_WAKE_SECONDS
-                for key, mask in self._selector.select(timeout):
+                for key, mask in self._selector.select(self._select_timeout()):
                     self._guarded(key.data, mask)
                 self._run_calls()
+                self._run_due_timers()
         finally:
             self._selector.close()
             self._waker_in.close()
             self._waker_out.close()
+
+    def _select_timeout(self) -> float:
+        if self._calls:
+            return 0
+        if self._timers:
+            return max(0.0, min(_IDLE_WAKE_SECONDS, self._timers[0][0] - time.monotonic()))
+        return _IDLE_WAKE_SECONDS
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                self._guarded(timer.call)
 
     def _run_calls(self) -> None:
         with self._calls_lock:

@@ -11,7 +11,7 @@ from typing import Final
 
 import structlog
 
-from app.adapters.tcp.connection import DEFAULT_MAX_OUTBUF, ClientConnection
+from app.adapters.tcp.connection import ClientConnection, ConnectionLimits
 from app.adapters.tcp.frames import error_frame
 from app.adapters.tcp.loop import IoLoop
 from app.adapters.tcp.wire import ShutdownFrame, encode_frame
@@ -39,12 +39,12 @@ class ChatServer:
         clock: Clock,
         *,
         io_threads: int = DEFAULT_IO_THREADS,
-        max_outbuf: int = DEFAULT_MAX_OUTBUF,
         max_clients: int = DEFAULT_MAX_CLIENTS,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self._chat = chat
         self._clock = clock
-        self._max_outbuf = max_outbuf
+        self._limits = limits or ConnectionLimits()
         self._max_clients = max_clients
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         # create_server sets SO_REUSEADDR, so a restarted server gets its port back at once.
@@ -130,7 +130,7 @@ class ChatServer:
                     chat=self._chat,
                     clock=self._clock,
                     on_closed=self._forget,
-                    max_outbuf=self._max_outbuf,
+                    limits=self._limits,
                 )
                 self._connections.add(connection)
         if full:
