@@ -65,3 +65,16 @@ class NameSource:
             return self._names.popleft()
         self._extra += 1
         return f"Extra{self._extra}"
+
+
+class ManualMonotonic:
+    """A monotonic clock in seconds that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

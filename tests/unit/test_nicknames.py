@@ -85,3 +85,13 @@ def test_changing_only_the_case_of_ones_own_nick_is_allowed() -> None:
     registry.claim("alice")
     assert registry.change("alice", "Alice") == "Alice"
     assert registry.is_taken("ALICE")
+
+
+def test_with_a_skeleton_look_alike_nicks_count_as_taken_in_either_order() -> None:
+    def skeleton(folded: str) -> str:
+        return folded.replace("\u0430", "a")  # Cyrillic a looks like Latin a
+
+    for first, second in [("alice", "\u0430lice"), ("\u0430lice", "alice")]:
+        registry = NicknameRegistry(names_from("Zed"), skeleton)
+        registry.claim(first)
+        assert registry.claim(second).nick == "Zed"

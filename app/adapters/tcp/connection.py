@@ -73,6 +73,7 @@ class ClientConnection:
         self._max_outbuf = limits.max_outbuf
         self._flood = FloodGuard(limits.flood, limits.monotonic())
         self._register_timer: Timer | None = None
+        self._in_refused_run = False  # the last frame was refused for the rate limit
         self._splitter = LineSplitter()
         self._log = _log.bind(peer=peer)
         # Filled by any thread under _lock; the loop moves it to _unsent when it flushes.
@@ -110,6 +111,10 @@ class ClientConnection:
                 schedule = self._flush_queued
         if schedule is not None:
             self.loop.call_soon(schedule)
+
+    def socket_option(self, level: int, option: int) -> int:
+        """A socket option as the kernel has it (for diagnostics and tests)."""
+        return self._sock.getsockopt(level, option)
 
     # --- lifecycle: loop thread ----------------------------------------------------------
 
@@ -183,9 +188,15 @@ class ClientConnection:
             FrameKind.MESSAGE if isinstance(frame, SendPublic | SendPrivate) else FrameKind.CONTROL
         )
         if not self._flood.allow(kind, self._limits.monotonic()):
-            self._reply_error("rate_limited", self._rate_limit_text(kind))
+            # One console line per run of refusals: a flood must not flood the console too.
+            self._reply_error(
+                "rate_limited", self._rate_limit_text(kind), quietly=self._in_refused_run
+            )
+            self._in_refused_run = True
             self._note_frame(valid=problem is None)
-        elif problem is not None or frame is None:
+            return
+        self._in_refused_run = False
+        if problem is not None or frame is None:
             assert problem is not None
             self._reply_error(problem.code, problem.message)
             self._note_frame(valid=False)
@@ -231,9 +242,10 @@ class ClientConnection:
         self._reply_error("not_registered", f"no hello within {seconds:g} seconds: goodbye")
         self._close_after_flush("register_timeout")
 
-    def _reply_error(self, code: ErrorCode, message: str) -> None:
+    def _reply_error(self, code: ErrorCode, message: str, *, quietly: bool = False) -> None:
         """The one place a client's mistake becomes an error frame (and a console line)."""
-        self._log.info("client_error", code=code, message=message)
+        if not quietly:
+            self._log.info("client_error", code=code, message=message)
         self.send_bytes(error_frame(code, message, self._clock.now()))
 
     def _flush(self) -> None:

@@ -52,6 +52,7 @@ class IoLoop:
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, soonest first
         self._timer_order = itertools.count()
         self._running = True
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
@@ -63,6 +64,8 @@ class IoLoop:
     def call_soon(self, call: Callable[[], None]) -> None:
         """Run `call` on the loop thread, after the calls queued before it. Thread-safe."""
         with self._calls_lock:
+            if self._closed:
+                return
             self._calls.append(call)
             wake = not self._wake_pending and not self.in_loop_thread()
             if wake:
@@ -104,7 +107,12 @@ class IoLoop:
                     self._guarded(key.data, mask)
                 self._run_calls()
                 self._run_due_timers()
+        except Exception:
+            _log.exception("io_loop_crashed", loop=self.name)
+            raise
         finally:
+            with self._calls_lock:
+                self._closed = True  # from now on call_soon drops its call: nobody would run it
             self._selector.close()
             self._waker_in.close()
             self._waker_out.close()

@@ -73,6 +73,15 @@ class ChatServer:
         with self._all_closed:
             return len(self._connections)
 
+    def connections(self) -> list[ClientConnection]:
+        with self._all_closed:
+            return list(self._connections)
+
+    def wait_for_connections(self, count: int, timeout: float) -> bool:
+        """Block until exactly `count` clients are connected; False if that took too long."""
+        with self._all_closed:
+            return self._all_closed.wait_for(lambda: len(self._connections) == count, timeout)
+
     def stop(self, reason: str = "server closing", grace_seconds: float = 1.5) -> None:
         """Tell every client, flush what each is owed, close everything. Idempotent."""
         with self._all_closed:
@@ -133,6 +142,7 @@ class ChatServer:
                     limits=self._limits,
                 )
                 self._connections.add(connection)
+                self._all_closed.notify_all()
         if full:
             self._refuse(sock, peer)
             return

@@ -1,0 +1,62 @@
+"""7. Twenty clients sending 500 messages each at once: one order for all, and the log agrees."""
+
+import threading
+from pathlib import Path
+
+from app.adapters.storage.files import FileMessageLog
+from tests.conftest import StartServer
+from tests.wire_client import Frame, WireClient
+
+SENDERS = 20
+MESSAGES = 500
+TOTAL = SENDERS * MESSAGES
+
+
+def test_every_client_receives_all_messages_in_one_order_matching_the_log(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    server = start_server(log=FileMessageLog(tmp_path))
+    clients = [WireClient(server.address) for _ in range(SENDERS)]
+    for number, client in enumerate(clients):
+        client.hello(f"s{number}")
+    for client in clients:
+        client.drain()
+    received: list[list[Frame]] = [[] for _ in clients]
+    go = threading.Barrier(SENDERS * 2)
+
+    def send(client: WireClient, number: int) -> None:
+        go.wait()
+        for message in range(MESSAGES):
+            client.send({"type": "public", "text": f"s{number} #{message}"})
+
+    def receive(client: WireClient, into: list[Frame]) -> None:
+        go.wait()
+        while len(into) < TOTAL:
+            into.append(client.expect("public"))
+
+    threads = [threading.Thread(target=send, args=(c, n)) for n, c in enumerate(clients)]
+    threads += [
+        threading.Thread(target=receive, args=(c, r))
+        for c, r in zip(clients, received, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+    order = [(frame["id"], frame["from"], frame["text"]) for frame in received[0]]
+    assert len(order) == TOTAL
+    for frames in received[1:]:
+        assert [(f["id"], f["from"], f["text"]) for f in frames] == order
+    assert [entry[0] for entry in order] == list(range(1, TOTAL + 1))
+    for number in range(SENDERS):  # each sender's messages in the order sent
+        mine = [text for _, sender, text in order if sender == f"s{number}"]
+        assert mine == [f"s{number} #{message}" for message in range(MESSAGES)]
+    lines = (tmp_path / "messages.txt").read_text().splitlines()
+    assert [line.split("] ", 1)[1] for line in lines] == [f"{s}: {t}" for _, s, t in order]
+    clients[0].send({"type": "stats"})
+    stats = clients[0].expect("stats")
+    assert (stats["public_total"], stats["private_total"]) == (TOTAL, 0)
+    for client in clients:
+        client.close()
