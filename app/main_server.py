@@ -18,7 +18,7 @@ from app.adapters.console.stats import StatsReporter, log_totals
 from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
 from app.adapters.random_names import random_first_name
 from app.adapters.storage.files import FileMessageLog, StorageUnavailable
-from app.adapters.tcp.connection import (
+from app.adapters.tcp.intake import (
     DEFAULT_MAX_OUTBUF,
     DEFAULT_REGISTER_TIMEOUT,
     ConnectionLimits,

@@ -7,7 +7,7 @@ import structlog
 
 from app.adapters.clock import SystemClock
 from app.adapters.storage.memory import InMemoryMessageLog
-from app.adapters.tcp.connection import ConnectionLimits
+from app.adapters.tcp.intake import ConnectionLimits
 from app.adapters.tcp.server import ChatServer
 from app.domain.flood import FloodLimits
 from app.main_server import build_server

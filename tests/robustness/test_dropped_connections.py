@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.adapters.tcp.connection import ConnectionLimits
+from app.adapters.tcp.intake import ConnectionLimits
 from tests.conftest import StartServer
 from tests.wire_client import WireClient
 

@@ -3,45 +3,27 @@
 import selectors
 import socket
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Final
 
 import structlog
 
 from app.adapters.tcp.dispatch import AfterFrame, serve_frame
 from app.adapters.tcp.frames import ERROR_CODES, encode_event, error_frame
-from app.adapters.tcp.framing import MAX_FRAME_BYTES, LineSplitter, Oversized
+from app.adapters.tcp.framing import LineSplitter, Oversized
+from app.adapters.tcp.intake import ConnectionLimits, FrameIntake, Refusal
 from app.adapters.tcp.loop import IoLoop, Timer
 from app.adapters.tcp.wire import (
     ClientFrame,
     ErrorCode,
-    ProtocolError,
-    SendPrivate,
-    SendPublic,
-    decode_client_frame,
 )
 from app.domain.errors import ChatError, ServerClosing, StorageFailed
 from app.domain.events import ChatEvent
-from app.domain.flood import FloodGuard, FloodLimits, FrameKind
 from app.services.chat import ChatService
 from app.services.ports import Clock
 
 _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
-DEFAULT_MAX_OUTBUF: Final = 1 << 20
-DEFAULT_REGISTER_TIMEOUT: Final = 30.0
-
-
-@dataclass(frozen=True)
-class ConnectionLimits:
-    """What one client may cost the server."""
-
-    max_outbuf: int = DEFAULT_MAX_OUTBUF  # bytes queued before it is dropped as too slow
-    flood: FloodLimits = field(default_factory=FloodLimits)
-    register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
-    monotonic: Callable[[], float] = time.monotonic
 
 
 class ClientConnection:
@@ -71,9 +53,8 @@ class ClientConnection:
         self._on_closed = on_closed
         self._limits = limits
         self._max_outbuf = limits.max_outbuf
-        self._flood = FloodGuard(limits.flood, limits.monotonic())
+        self._intake = FrameIntake(limits)
         self._register_timer: Timer | None = None
-        self._in_refused_run = False  # the last frame was refused for the rate limit
         self._splitter = LineSplitter()
         self._log = _log.bind(peer=peer)
         # Filled by any thread under _lock; the loop moves it to _unsent when it flushes.
@@ -172,36 +153,12 @@ class ClientConnection:
             self._handle_line(line)
 
     def _handle_line(self, line: bytes | Oversized) -> None:
-        frame: ClientFrame | None = None
-        problem: ProtocolError | None = None
-        if isinstance(line, Oversized):
-            problem = ProtocolError(
-                "frame_too_large",
-                f"a frame is at most {MAX_FRAME_BYTES} bytes; the rest of it was dropped",
-            )
+        admitted = self._intake.admit(line)
+        if isinstance(admitted, Refusal):
+            self._reply_error(admitted.code, admitted.message, quietly=admitted.quiet)
+            self._note_frame(valid=admitted.was_valid)
         else:
-            try:
-                frame = decode_client_frame(line)
-            except ProtocolError as error:
-                problem = error
-        kind = (
-            FrameKind.MESSAGE if isinstance(frame, SendPublic | SendPrivate) else FrameKind.CONTROL
-        )
-        if not self._flood.allow(kind, self._limits.monotonic()):
-            # One console line per run of refusals: a flood must not flood the console too.
-            self._reply_error(
-                "rate_limited", self._rate_limit_text(kind), quietly=self._in_refused_run
-            )
-            self._in_refused_run = True
-            self._note_frame(valid=problem is None)
-            return
-        self._in_refused_run = False
-        if problem is not None or frame is None:
-            assert problem is not None
-            self._reply_error(problem.code, problem.message)
-            self._note_frame(valid=False)
-        else:
-            self._serve(frame)
+            self._serve(admitted)
 
     def _serve(self, frame: ClientFrame) -> None:
         try:
@@ -220,20 +177,11 @@ class ClientConnection:
             self._close_after_flush("quit")
 
     def _note_frame(self, *, valid: bool) -> None:
-        if self._flood.record(valid=valid) and self._reading:
+        if self._intake.too_many_invalid(valid=valid) and self._reading:
             limit = self._limits.flood.max_invalid_streak
             self._reply_error("invalid_frame", f"{limit} invalid frames in a row: goodbye")
             self._leave("invalid_frames")
             self._close_after_flush("invalid_frames")
-
-    def _rate_limit_text(self, kind: FrameKind) -> str:
-        flood = self._limits.flood
-        if kind is FrameKind.MESSAGE:
-            return (
-                f"slow down: at most {flood.rate:g} messages a second (bursts of {flood.burst});"
-                " this one was not sent"
-            )
-        return "slow down: too many requests; this one was not served"
 
     def _on_register_timeout(self) -> None:
         if self._closed or not self._reading or self._chat.is_registered(self):

@@ -11,8 +11,9 @@ from typing import Final
 
 import structlog
 
-from app.adapters.tcp.connection import ClientConnection, ConnectionLimits
+from app.adapters.tcp.connection import ClientConnection
 from app.adapters.tcp.frames import error_frame
+from app.adapters.tcp.intake import ConnectionLimits
 from app.adapters.tcp.loop import IoLoop
 from app.adapters.tcp.wire import ShutdownFrame, encode_frame
 from app.domain.metrics import MetricsSnapshot
