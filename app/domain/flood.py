@@ -10,6 +10,8 @@ DEFAULT_BURST: Final = 10
 # but must not be free: they get a bucket of their own this many times larger.
 CONTROL_ALLOWANCE: Final = 4
 DEFAULT_MAX_INVALID_STREAK: Final = 50
+# Sums of elapsed-time refills carry float error; a token 1e-9 short still counts as whole.
+_ROUNDING: Final = 1e-9
 
 
 class TokenBucket:
@@ -27,13 +29,23 @@ class TokenBucket:
     def allow(self, now: float) -> bool:
         if self._rate <= 0:
             return True
+        self._refill(now)
+        if self._tokens >= 1 - _ROUNDING:
+            self._tokens = max(0.0, self._tokens - 1)
+            return True
+        return False
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until `allow` would say yes (0 if it would now). Takes nothing."""
+        if self._rate <= 0:
+            return 0.0
+        self._refill(now)
+        return max(0.0, (1 - _ROUNDING - self._tokens) / self._rate)
+
+    def _refill(self, now: float) -> None:
         elapsed = max(0.0, now - self._last)
         self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
         self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
 
 
 class FrameKind(Enum):

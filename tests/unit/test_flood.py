@@ -1,3 +1,5 @@
+import pytest
+
 from app.domain.flood import FloodGuard, FloodLimits, FrameKind, TokenBucket
 
 
@@ -35,3 +37,12 @@ def test_fifty_invalid_frames_in_a_row_are_too_many_but_a_valid_one_resets_the_c
     assert not guard.record(valid=True)
     assert not any(guard.record(valid=False) for _ in range(49))
     assert guard.record(valid=False)
+
+
+def test_a_bucket_says_how_long_until_its_next_token() -> None:
+    bucket = TokenBucket(rate=4, burst=1, now=0.0)
+    assert bucket.wait_time(0.0) == 0.0
+    assert bucket.allow(0.0)
+    assert bucket.wait_time(0.0) == pytest.approx(0.25)
+    assert bucket.wait_time(0.125) == pytest.approx(0.125)
+    assert bucket.allow(0.25)

@@ -7,6 +7,7 @@ from typing import Final, TextIO
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import ErrorFrame
+from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.render import printable, welcome_line
 from app.adapters.terminal.session import ChatSession
 
@@ -18,8 +19,10 @@ def run_piped(
     connection: ServerConnection,
     nick: str | None,
     lines: Iterable[str],
+    *,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    pacer: MessagePacer | None = None,
 ) -> int:
     """Send each input line (commands work); print what arrives. Returns the exit status."""
     output_lock = threading.Lock()
@@ -28,7 +31,7 @@ def run_piped(
         with output_lock:
             print(text, file=out, flush=True)
 
-    session = ChatSession(connection, show)
+    session = ChatSession(connection, show, pacer)
     feed = iter(lines)
     if nick is None:  # as when typed: the first line is the nickname; a blank one, random
         nick = next(feed, "").rstrip("\r\n").strip() or None

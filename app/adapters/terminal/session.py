@@ -13,6 +13,8 @@ from app.adapters.tcp.wire import (
     Ping,
     PongFrame,
     ProtocolError,
+    SendPrivate,
+    SendPublic,
     ServerFrame,
     ShutdownFrame,
     WelcomeFrame,
@@ -25,6 +27,7 @@ from app.adapters.terminal.commands import (
     StartPrivateChat,
     parse_input,
 )
+from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.render import printable, render
 
 Show = Callable[[str], None]
@@ -33,8 +36,11 @@ Show = Callable[[str], None]
 class ChatSession:
     """Turns typed lines into frames and received frames into lines, for either front end."""
 
-    def __init__(self, connection: ServerConnection, show: Show) -> None:
+    def __init__(
+        self, connection: ServerConnection, show: Show, pacer: MessagePacer | None = None
+    ) -> None:
         self.connection = connection
+        self._pacer = pacer or MessagePacer()
         self.nick = ""
         self.partner: str | None = None
         self.shutdown_reason: str | None = None
@@ -77,6 +83,8 @@ class ChatSession:
             case None:
                 pass
             case Send(frame=frame):
+                if isinstance(frame, SendPublic | SendPrivate):
+                    self._pacer.wait_for_turn()
                 self.connection.send(frame)
             case StartPrivateChat(partner=partner):
                 self.partner = partner
