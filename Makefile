@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: server client test lint typecheck imports unit clean
+.PHONY: server client test lint typecheck imports bench bench-peer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ imports: $(STAMP)
 
 test: lint typecheck imports
 	$(BIN)/python -m pytest
+
+# The three workloads of docs/PERFORMANCE.md against chat-server and, if installed, ngircd.
+bench: $(STAMP)
+	$(BIN)/chat-bench-suite --json-out bench/last-run.json
+
+# The comparison peer: Debian's ngircd (needs root).
+bench-peer:
+	apt-get install -y ngircd
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

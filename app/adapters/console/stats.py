@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import structlog
 
+from app.adapters.console.memory import release_free_memory
 from app.domain.metrics import MetricsSnapshot
 
 _log = structlog.get_logger()
@@ -38,3 +39,4 @@ class StatsReporter:
     def _run(self) -> None:
         while not self._stopped.wait(self._interval):
             log_totals("stats", self._snapshot())
+            release_free_memory()

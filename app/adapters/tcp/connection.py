@@ -2,7 +2,6 @@
 
 import selectors
 import socket
-import threading
 from collections.abc import Callable
 from typing import Final
 
@@ -13,6 +12,7 @@ from app.adapters.tcp.frames import ERROR_CODES, encode_event, error_frame
 from app.adapters.tcp.framing import LineSplitter, Oversized
 from app.adapters.tcp.intake import ConnectionLimits, FrameIntake, Refusal
 from app.adapters.tcp.loop import IoLoop, Timer
+from app.adapters.tcp.outbox import Outbox
 from app.adapters.tcp.wire import (
     ClientFrame,
     ErrorCode,
@@ -57,13 +57,13 @@ class ClientConnection:
         self._register_timer: Timer | None = None
         self._splitter = LineSplitter()
         self._log = _log.bind(peer=peer)
-        # Filled by any thread under _lock; the loop moves it to _unsent when it flushes.
-        self._lock = threading.Lock()
-        self._queued = bytearray()
+        self._outbox = Outbox()
+        self._put = self._outbox.put
+        # Set by any thread, cleared by the loop just before it gathers: a put that finds it
+        # set is sure to be gathered; one that finds it clear schedules another flush.
         self._flush_scheduled = False
         self._dropped = False  # no more output accepted: it overflowed or closed
         # Loop thread only.
-        self._unsent = bytearray()
         self._reading = True
         self._close_when_flushed = False
         self._close_reason = "quit"
@@ -73,25 +73,21 @@ class ClientConnection:
     # --- the Recipient port: any thread -------------------------------------------------
 
     def deliver(self, event: ChatEvent) -> None:
-        self.send_bytes(encode_event(event))
+        # The hot path of every broadcast, once per recipient: kept to a few operations.
+        if self._dropped:
+            return
+        self._put(encode_event(event))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush_queued)
 
     def send_bytes(self, data: bytes) -> None:
-        with self._lock:
-            if self._dropped:
-                return
-            self._queued += data
-            if len(self._queued) + len(self._unsent) > self._max_outbuf:
-                # It is not reading: drop it rather than let memory grow without bound.
-                self._dropped = True
-                self._queued.clear()
-                schedule: Callable[[], None] | None = self._drop_slow_consumer
-            elif self._flush_scheduled:
-                schedule = None
-            else:
-                self._flush_scheduled = True
-                schedule = self._flush_queued
-        if schedule is not None:
-            self.loop.call_soon(schedule)
+        if self._dropped:
+            return
+        self._outbox.put(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush_queued)
 
     def socket_option(self, level: int, option: int) -> int:
         """A socket option as the kernel has it (for diagnostics and tests)."""
@@ -199,23 +195,20 @@ class ClientConnection:
     def _flush(self) -> None:
         if self._closed:
             return
-        with self._lock:
-            self._flush_scheduled = False
-            if not self._unsent:
-                self._unsent, self._queued = self._queued, bytearray()
-            elif self._queued:
-                self._unsent += self._queued
-                self._queued.clear()
-        if self._unsent:
+        self._flush_scheduled = False
+        if self._outbox.gather():
             try:
-                sent = self._sock.send(self._unsent)
+                sent = self._sock.send(self._outbox.unsent)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
                 self._end("disconnected")
                 return
-            del self._unsent[:sent]
-        if self._close_when_flushed and not self._unsent:
+            self._outbox.sent(sent)
+        if len(self._outbox.unsent) > self._max_outbuf:
+            # It is not reading: drop it rather than let memory grow without bound.
+            self._drop_slow_consumer()
+        elif self._close_when_flushed and not self._outbox.unsent:
             self._end(self._close_reason)
         else:
             self._update_watch()
@@ -232,7 +225,7 @@ class ClientConnection:
 
     def _update_watch(self) -> None:
         wanted = (selectors.EVENT_READ if self._reading else 0) | (
-            selectors.EVENT_WRITE if self._unsent else 0
+            selectors.EVENT_WRITE if self._outbox.unsent else 0
         )
         if wanted != self._watching:
             self.loop.watch(self._sock, wanted, self._on_ready)
@@ -244,9 +237,8 @@ class ClientConnection:
             return
         self._closed = True
         self._reading = False
-        with self._lock:
-            self._dropped = True
-            self._queued.clear()
+        self._dropped = True
+        self._outbox.clear()
         self._leave(reason)
         if self._register_timer is not None:
             self._register_timer.cancel()  # and let go of this connection now, not in 30 s

@@ -1,7 +1,6 @@
 """Domain events and chat errors as protocol v1 frames."""
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Final, assert_never
 
 from app.adapters.tcp.wire import (
@@ -52,10 +51,19 @@ def error_frame(code: ErrorCode, message: str, at: datetime) -> bytes:
     return encode_frame(ErrorFrame(code=code, message=message, ts=at))
 
 
-@lru_cache(maxsize=256)
+# The last event encoded, and its bytes. The service hands one event to every recipient in
+# turn, under its lock, so remembering just the last one encodes a broadcast once.
+_last_encoded: tuple[object, bytes] = (None, b"")
+
+
 def encode_event(event: ChatEvent) -> bytes:
-    """The bytes for an event. Cached: a broadcast encodes once, not once per recipient."""
-    return encode_frame(event_frame(event))
+    """The bytes for an event: encoded once, however many recipients it goes to."""
+    global _last_encoded  # noqa: PLW0603 - a one-slot cache; swapping a tuple is atomic
+    last_event, data = _last_encoded
+    if last_event is not event:
+        data = encode_frame(event_frame(event))
+        _last_encoded = (event, data)
+    return data
 
 
 def event_frame(event: ChatEvent) -> ServerFrame:

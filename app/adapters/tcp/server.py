@@ -21,7 +21,8 @@ from app.services.chat import ChatService
 from app.services.ports import Clock
 
 _log = structlog.get_logger()
-DEFAULT_IO_THREADS: Final = 2
+# One: the loops share the GIL, and a second loop measured slower (docs/PERFORMANCE.md).
+DEFAULT_IO_THREADS: Final = 1
 DEFAULT_MAX_CLIENTS: Final = 10_000
 _ACCEPTS_PER_WAKE: Final = 64
 
