@@ -101,6 +101,7 @@ def suite_main(argv: Sequence[str] | None = None) -> None:
         print(f"## {case.name}\n{describe(ours)}")
         if theirs is not None:
             print(describe(theirs))
+        sys.stdout.flush()
     print()
     print(table(results))
     if args.json_out:

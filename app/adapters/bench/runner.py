@@ -74,12 +74,16 @@ class Report:
 
 
 def plans_for(workload: Workload) -> list[WorkerPlan]:
-    """Clients dealt round-robin over the processes; the first ones send, the last ones time."""
+    """Clients dealt round-robin over the processes; the first ones send, a few time."""
     procs = max(1, min(workload.procs, workload.clients))
     run_tag = f"{secrets.randbelow(36**3):03x}"  # a server may still hold the last run's nicks
     indexes: list[list[int]] = [list(range(p, workload.clients, procs)) for p in range(procs)]
-    probes = set(range(workload.clients - workload.latency_probes, workload.clients))
     senders = set(range(workload.senders))
+    # Probes spread evenly over the join order: a server fans out in some order of its
+    # members, and probes bunched at one end would time only the first or the last served.
+    listeners = [index for index in range(workload.clients) if index not in senders]
+    step = max(1, len(listeners) // max(1, workload.latency_probes))
+    probes = set(listeners[step // 2 :: step][: workload.latency_probes])
     return [
         WorkerPlan(
             host=workload.host,
@@ -87,9 +91,7 @@ def plans_for(workload: Workload) -> list[WorkerPlan]:
             dialect=workload.dialect,
             nicks=[f"b{run_tag}{index}" for index in mine],
             senders=frozenset(i for i, index in enumerate(mine) if index in senders),
-            latency_probes=frozenset(
-                i for i, index in enumerate(mine) if index in probes - senders
-            ),
+            latency_probes=frozenset(i for i, index in enumerate(mine) if index in probes),
             messages=0 if workload.idle else workload.messages,
             rate=workload.rate,
             payload_bytes=workload.payload_bytes,

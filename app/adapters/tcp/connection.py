@@ -196,15 +196,16 @@ class ClientConnection:
         if self._closed:
             return
         self._flush_scheduled = False
-        if self._outbox.gather():
+        chunk = self._outbox.next_chunk()
+        if chunk:
             try:
-                sent = self._sock.send(self._outbox.unsent)
+                sent = self._sock.send(chunk)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
                 self._end("disconnected")
                 return
-            self._outbox.sent(sent)
+            self._outbox.sent(chunk, sent)
         if len(self._outbox.unsent) > self._max_outbuf:
             # It is not reading: drop it rather than let memory grow without bound.
             self._drop_slow_consumer()

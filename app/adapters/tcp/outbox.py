@@ -25,8 +25,23 @@ class Outbox:
             unsent += queue.popleft()
         return len(unsent)
 
-    def sent(self, count: int) -> None:
-        del self.unsent[:count]
+    def next_chunk(self) -> bytes | bytearray:
+        """What to hand to `send` next: everything waiting, in order.
+
+        The common case of a quiet room, one frame waiting and nothing left over, hands out
+        the shared frame itself rather than a copy of it.
+        """
+        if not self.unsent and len(self._queue) == 1:
+            return self._queue.popleft()
+        self.gather()
+        return self.unsent
+
+    def sent(self, chunk: bytes | bytearray, count: int) -> None:
+        """`count` bytes of `chunk` (from next_chunk) went out; keep the rest, in order."""
+        if chunk is self.unsent:
+            del self.unsent[:count]
+        elif count < len(chunk):
+            self.unsent += chunk[count:]
 
     def clear(self) -> None:
         self._queue.clear()
