@@ -163,7 +163,7 @@ def _wait_until_quiet(pid: int, deadline: float) -> None:
         if now - last < 0.02:
             break
         last = now
-    time.sleep(_STATS_INTERVAL_SECONDS + 0.5)
+    time.sleep(2 * _STATS_INTERVAL_SECONDS + 0.5)  # two ticks: chat-server trims when quiet
 
 
 def _gather(

@@ -23,8 +23,14 @@ def log_totals(event: str, snapshot: MetricsSnapshot) -> None:
 class StatsReporter:
     """Logs a `stats` line every `interval` seconds on a thread of its own until stopped."""
 
-    def __init__(self, snapshot: Callable[[], MetricsSnapshot], interval: float) -> None:
+    def __init__(
+        self,
+        snapshot: Callable[[], MetricsSnapshot],
+        interval: float,
+        release_memory: Callable[[], None] = release_free_memory,
+    ) -> None:
         self._snapshot = snapshot
+        self._release_memory = release_memory
         self._interval = interval
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stats-reporter", daemon=True)
@@ -37,6 +43,12 @@ class StatsReporter:
         self._thread.join(timeout=1.0)
 
     def _run(self) -> None:
+        previous = None
         while not self._stopped.wait(self._interval):
-            log_totals("stats", self._snapshot())
-            release_free_memory()
+            snapshot = self._snapshot()
+            log_totals("stats", snapshot)
+            if snapshot == previous:
+                # Quiet since the last tick: a good moment to hand back what a burst freed.
+                # (Never while busy: trimming holds the allocator's lock for a moment.)
+                self._release_memory()
+            previous = snapshot

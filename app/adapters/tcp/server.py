@@ -84,7 +84,7 @@ class ChatServer:
         with self._all_closed:
             return self._all_closed.wait_for(lambda: len(self._connections) == count, timeout)
 
-    def stop(self, reason: str = "server closing", grace_seconds: float = 1.5) -> None:
+    def stop(self, reason: str = "server closing", grace_seconds: float = 1.0) -> None:
         """Tell every client, flush what each is owed, close everything. Idempotent."""
         with self._all_closed:
             if self._stopping:
@@ -109,7 +109,7 @@ class ChatServer:
         for loop in self._loops:
             loop.stop()
         for loop in self._loops:
-            loop.join(timeout=1.0)
+            loop.join(timeout=0.5)
         _log.info("server_stopped", unflushed_clients=len(stragglers))
 
     def _close_listener(self) -> None:
