@@ -1,6 +1,7 @@
 """Composition root of the chat client: a terminal front end, or plain lines for a pipe."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="server address")
     parser.add_argument("--port", type=int, default=55555, help="server port")
     parser.add_argument("--nick", default=None, help="nickname (asked for when left out)")
+    parser.add_argument(
+        "--no-color", action="store_true", help="no colours (as does the NO_COLOR variable)"
+    )
     return parser.parse_args(argv)
 
 
@@ -25,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"chat-client: {error}", file=sys.stderr)
         sys.exit(1)
     if sys.stdin.isatty() and sys.stdout.isatty():
-        status = run_interactive(connection, args.nick)
+        color = not args.no_color and not os.environ.get("NO_COLOR")
+        status = run_interactive(connection, args.nick, color=color)
     else:
         status = run_piped(connection, args.nick, sys.stdin)
     sys.exit(status)

@@ -49,7 +49,7 @@ def test_a_client_with_no_server_says_so_and_exits_1() -> None:
 
 
 def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
-    server_process: ServerProcess,
+    server_process: ServerProcess, tmp_path: Path
 ) -> None:
     other = WireClient(("127.0.0.1", server_process.port))
     other.hello("bob")
@@ -59,7 +59,8 @@ def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
         encoding="utf-8",
         timeout=10,
         dimensions=(24, 100),
-        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"},  # pexpect answers no cursor queries
+        # pexpect answers no cursor queries; history goes to a folder of the test's own.
+        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(tmp_path)},
     )
     child.expect("Choose a nickname")
     child.sendline("bob")  # taken: the server picks a random one
@@ -82,3 +83,5 @@ def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
     assert child.exitstatus == 0
     assert "Traceback" not in strip_ansi(str(child.before))
     assert other.expect("leave")["reason"] == "quit"
+    history = (tmp_path / "chatroom" / "history").read_text()
+    assert "+hello" in history  # kept for the next run

@@ -6,7 +6,7 @@ import pytest
 
 from app.adapters.storage.files import FileMessageLog
 from app.adapters.tcp.wire import PublicFrame
-from app.adapters.terminal.render import render
+from app.adapters.terminal.render import plain, render
 from tests.conftest import StartServer
 from tests.fakes import T0
 from tests.wire_client import WireClient
@@ -60,8 +60,9 @@ def test_a_nick_that_only_looks_like_one_online_counts_as_taken(
 
 def test_the_client_shows_escapes_and_bidi_overrides_instead_of_obeying_them() -> None:
     frame = PublicFrame(id=1, sender="mallory", text="\x1b]0;title\x07 \u202eevil", ts=T0)
-    shown = render(frame, me="ann")
-    assert shown is not None
+    fragments = render(frame, me="ann")
+    assert fragments is not None
+    shown = plain(fragments)
     for obeyed in ["\x1b", "\x07", "\u202e"]:
         assert obeyed not in shown
     assert "\\u001b]0;title\\u0007 \\u202eevil" in shown

@@ -23,6 +23,7 @@ Commands:
   /exit               leave the private conversation
   /nick NEW           change your nickname
   /stats              users online and message totals
+  /me ACTION          say what you do: "/me waves" shows as "* alice waves"
   /quit [REASON]      leave the chat
   /help               this list
 Anything else is said to everyone. Start a line with // to say something beginning with /."""
@@ -92,6 +93,10 @@ def parse_input(line: str, partner: str | None = None) -> Action:
             if not rest or " " in rest:
                 return ShowLocally("usage: /nick NEW")
             return Send(ChangeNick(nick=rest))
+        case "me":
+            if not rest:
+                return ShowLocally("usage: /me ACTION")
+            return _say(f"/me {rest}", partner)
         case "quit":
             return Leave(Quit(reason=rest or None))
         case _:

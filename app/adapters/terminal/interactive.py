@@ -1,55 +1,136 @@
 """The client on a terminal: messages scroll above an input line that they never garble."""
 
 import threading
+from collections.abc import Callable
 
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.application import Application
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import ErrorFrame, WelcomeFrame
-from app.adapters.terminal.render import printable, welcome_line
+from app.adapters.terminal.completion import ChatCompleter
+from app.adapters.terminal.render import (
+    NICK_COLOURS,
+    Fragments,
+    notice,
+    plain,
+    printable,
+    welcome_lines,
+)
 from app.adapters.terminal.session import ChatSession
+from app.adapters.terminal.state import history_file
+
+# Twelve nick colours that read on dark and light backgrounds alike.
+_NICK_PALETTE = [
+    "ansired",
+    "ansigreen",
+    "ansiyellow",
+    "ansiblue",
+    "ansimagenta",
+    "ansicyan",
+    "ansibrightred",
+    "ansibrightgreen",
+    "ansibrightyellow",
+    "ansibrightblue",
+    "ansibrightmagenta",
+    "ansibrightcyan",
+]
+CHAT_STYLE = Style.from_dict(
+    {
+        "time": "ansibrightblack",
+        "self": "bold",
+        "notice": "ansibrightblack",
+        "action": "italic",
+        "private": "ansimagenta",
+        "mention": "reverse bold",
+        "warning": "ansiyellow",
+        "error": "ansired bold",
+        **{f"nick{index}": _NICK_PALETTE[index] for index in range(NICK_COLOURS)},
+    }
+)
 
 
 class _ServerGone(Exception):
     """Raised inside the prompt to end it when the reader sees the connection close."""
 
 
-def run_interactive(connection: ServerConnection, nick: str | None) -> int:
+class Screen:
+    """Prints lines above the input line, in colour unless told not to."""
+
+    def __init__(self, color: bool) -> None:
+        self._color = color
+
+    def show(self, fragments: Fragments) -> None:
+        if self._color:
+            print_formatted_text(FormattedText(fragments), style=CHAT_STYLE)
+        else:
+            print_formatted_text(plain(fragments))
+
+
+def _history() -> History:
+    path = history_file()
+    return FileHistory(str(path)) if path is not None else InMemoryHistory()
+
+
+def run_interactive(connection: ServerConnection, nick: str | None, *, color: bool) -> int:
     """Chat until /quit, Ctrl-D or Ctrl-C (status 0) or until the server goes (status 1)."""
-    prompt: PromptSession[str] = PromptSession()
+    screen = Screen(color)
+    _show = screen.show
+    holder: list[ChatSession] = []
+    prompt: PromptSession[str] = PromptSession(
+        history=_history(),
+        completer=ChatCompleter(lambda: holder[0].online if holder else ()),
+        complete_while_typing=False,
+    )
     with patch_stdout(raw=True):
-        session = ChatSession(connection, _show)
+        session = ChatSession(connection, _show_with_bell(_show, prompt))
+        holder.append(session)
         try:
-            welcome = _register(session, prompt, nick)
+            welcome = _register(session, prompt, nick, _show)
         except (EOFError, KeyboardInterrupt):
             connection.close()
             return 0
         except ConnectionLost as error:
-            _show(f"chat-client: {error}")
+            _show(notice(f"chat-client: {error}"))
             return 1
-        _show(welcome_line(welcome))
-        _show("type /help for the commands")
+        _show(welcome_lines(welcome))
+        _show(notice("type /help for the commands; Tab completes commands and nicknames"))
         reader = threading.Thread(
             target=_read_then_end_prompt, args=(session, prompt.app), daemon=True
         )
         reader.start()
-        return _chat(session, prompt)
+        return _chat(session, prompt, _show)
 
 
-def _show(text: str) -> None:
-    print_formatted_text(text)
+def _show_with_bell(
+    show: Callable[[Fragments], None], prompt: PromptSession[str]
+) -> Callable[[Fragments], None]:
+    def show_and_ring(fragments: Fragments) -> None:
+        show(fragments)
+        if any(style == "class:mention" for style, _ in fragments):
+            prompt.output.bell()  # someone said your name
+            prompt.output.flush()
+
+    return show_and_ring
 
 
-def _register(session: ChatSession, prompt: PromptSession[str], nick: str | None) -> WelcomeFrame:
+def _register(
+    session: ChatSession,
+    prompt: PromptSession[str],
+    nick: str | None,
+    show: Callable[[Fragments], None],
+) -> WelcomeFrame:
     wanted = nick if nick is not None else _ask_nick(prompt)
     while True:
         answer = session.register(wanted)
         if isinstance(answer, WelcomeFrame):
             return answer
         assert isinstance(answer, ErrorFrame)
-        _show(f"! {printable(answer.message)}")
+        show([("class:error", f"! {printable(answer.message)}")])
         wanted = _ask_nick(prompt)
 
 
@@ -58,7 +139,9 @@ def _ask_nick(prompt: PromptSession[str]) -> str | None:
     return typed or None
 
 
-def _chat(session: ChatSession, prompt: PromptSession[str]) -> int:
+def _chat(
+    session: ChatSession, prompt: PromptSession[str], show: Callable[[Fragments], None]
+) -> int:
     while not session.ended.is_set():
         try:
             line = prompt.prompt(lambda: _prompt_text(session))
@@ -74,7 +157,7 @@ def _chat(session: ChatSession, prompt: PromptSession[str]) -> int:
             break
     reason = session.shutdown_reason
     gone = f"the server closed: {printable(reason)}" if reason else "connection to server lost"
-    _show(f"chat-client: {gone}")
+    show(notice(f"chat-client: {gone}"))
     return 1
 
 

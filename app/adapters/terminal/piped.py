@@ -8,7 +8,7 @@ from typing import Final, TextIO
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import ErrorFrame
 from app.adapters.terminal.pacing import MessagePacer
-from app.adapters.terminal.render import printable, welcome_line
+from app.adapters.terminal.render import Fragments, plain, printable, welcome_lines
 from app.adapters.terminal.session import ChatSession
 
 # How long to wait at end of input for the server to echo the last message.
@@ -27,9 +27,9 @@ def run_piped(
     """Send each input line (commands work); print what arrives. Returns the exit status."""
     output_lock = threading.Lock()
 
-    def show(text: str) -> None:
+    def show(fragments: Fragments) -> None:
         with output_lock:
-            print(text, file=out, flush=True)
+            print(plain(fragments), file=out, flush=True)
 
     session = ChatSession(connection, show, pacer)
     feed = iter(lines)
@@ -43,7 +43,7 @@ def run_piped(
     if isinstance(answer, ErrorFrame):
         print(f"chat-client: {printable(answer.message)} ({answer.code})", file=err)
         return 1
-    show(welcome_line(answer))
+    show(welcome_lines(answer))
     reader = threading.Thread(target=session.read_until_closed, name="reader", daemon=True)
     reader.start()
     quit_sent = False

@@ -8,6 +8,7 @@ from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import (
     ErrorFrame,
     Hello,
+    JoinFrame,
     LeaveFrame,
     NickChangedFrame,
     Ping,
@@ -17,6 +18,7 @@ from app.adapters.tcp.wire import (
     SendPublic,
     ServerFrame,
     ShutdownFrame,
+    UsersFrame,
     WelcomeFrame,
 )
 from app.adapters.terminal.commands import (
@@ -28,9 +30,9 @@ from app.adapters.terminal.commands import (
     parse_input,
 )
 from app.adapters.terminal.pacing import MessagePacer
-from app.adapters.terminal.render import printable, render
+from app.adapters.terminal.render import Fragments, notice, printable, render
 
-Show = Callable[[str], None]
+Show = Callable[[Fragments], None]
 
 
 class ChatSession:
@@ -45,6 +47,7 @@ class ChatSession:
         self.partner: str | None = None
         self.shutdown_reason: str | None = None
         self.ended = threading.Event()  # the server closed the connection
+        self.online: set[str] = set()  # nicks online, as far as this client has heard
         self._show = show
         self._waiting_pongs: dict[str, threading.Event] = {}
         self._tokens = itertools.count(1)
@@ -61,6 +64,7 @@ class ChatSession:
                 raise ConnectionLost("the server closed the connection")
             if isinstance(frame, WelcomeFrame):
                 self.nick = frame.nick
+                self.online = set(frame.users)
                 return frame
             if isinstance(frame, ErrorFrame):
                 return frame
@@ -88,12 +92,12 @@ class ChatSession:
                 self.connection.send(frame)
             case StartPrivateChat(partner=partner):
                 self.partner = partner
-                self._show(f"* talking privately with {printable(partner)}; /exit to stop")
+                self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
             case EndPrivateChat():
-                self._show(f"* back to everyone (no longer talking with {self.partner})")
+                self._show(notice(f"* back to everyone (no longer talking with {self.partner})"))
                 self.partner = None
             case ShowLocally(text=text):
-                self._show(text)
+                self._show(notice(text))
             case Leave(frame=frame):
                 self.connection.send(frame)
                 return False
@@ -120,6 +124,7 @@ class ChatSession:
         self._track(frame)
 
     def _track(self, frame: ServerFrame | ProtocolError) -> None:
+        self._track_online(frame)
         match frame:
             case NickChangedFrame(old=old, new=new):
                 if old == self.nick:
@@ -127,10 +132,24 @@ class ChatSession:
                 if old == self.partner:
                     self.partner = new  # keep talking to the same person under the new name
             case LeaveFrame(nick=nick) if nick == self.partner:
-                self._show(f"* {printable(nick)} left; /exit to talk to everyone again")
+                self._show(notice(f"* {printable(nick)} left; /exit to talk to everyone again"))
             case PongFrame(token=token) if token in self._waiting_pongs:
                 self._waiting_pongs.pop(token).set()
             case ShutdownFrame(reason=reason):
                 self.shutdown_reason = reason
+            case _:
+                pass
+
+    def _track_online(self, frame: ServerFrame | ProtocolError) -> None:
+        match frame:
+            case JoinFrame(nick=nick):
+                self.online.add(nick)
+            case LeaveFrame(nick=nick):
+                self.online.discard(nick)
+            case NickChangedFrame(old=old, new=new):
+                self.online.discard(old)
+                self.online.add(new)
+            case UsersFrame(users=users):
+                self.online = set(users)
             case _:
                 pass
