@@ -11,6 +11,11 @@ MAX_TEXT_CHARS: Final = 2000
 _LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
 
 
+def breaks_lines(text: str) -> bool:
+    """Does `text` hold a control character or a line separator (what no message may)?"""
+    return any(unicodedata.category(char) in _LINE_BREAKING for char in text)
+
+
 def validate_text(text: str) -> str:
     """Return `text` unchanged if it may be sent, else raise InvalidText saying why.
 
@@ -22,7 +27,6 @@ def validate_text(text: str) -> str:
         raise InvalidText("a message needs some text that is not blank")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidText(f"a message has at most {MAX_TEXT_CHARS} characters, not {len(text)}")
-    for char in text:
-        if unicodedata.category(char) in _LINE_BREAKING:
-            raise InvalidText(f"a message may not contain control characters such as {char!r}")
+    if breaks_lines(text):
+        raise InvalidText("a message may not contain control characters or line breaks")
     return text

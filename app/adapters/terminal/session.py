@@ -13,7 +13,9 @@ from app.adapters.tcp.wire import (
     NickChangedFrame,
     Ping,
     PongFrame,
+    PrivateFrame,
     ProtocolError,
+    PublicFrame,
     SendPrivate,
     SendPublic,
     ServerFrame,
@@ -31,6 +33,7 @@ from app.adapters.terminal.commands import (
 )
 from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.render import Fragments, notice, printable, render
+from app.domain.text import breaks_lines
 
 Show = Callable[[Fragments], None]
 
@@ -118,6 +121,18 @@ class ChatSession:
         return answered.wait(timeout) and not self.ended.is_set()
 
     def _receive(self, frame: ServerFrame | ProtocolError) -> None:
+        if isinstance(frame, PublicFrame | PrivateFrame) and breaks_lines(frame.text):
+            # The protocol forbids this: a rogue or broken server. Say so; show none of it.
+            self._show(
+                [
+                    (
+                        "class:warning",
+                        f"! dropped a message from {printable(frame.sender)}:"
+                        " it held control characters, which the protocol forbids",
+                    )
+                ]
+            )
+            return
         text = render(frame, self.nick)  # before tracking: "you are now known as ..."
         if text is not None:
             self._show(text)
