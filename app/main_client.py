@@ -30,7 +30,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
     if sys.stdin.isatty() and sys.stdout.isatty():
         color = not args.no_color and not os.environ.get("NO_COLOR")
-        status = run_interactive(connection, args.nick, color=color)
+        first = [connection]  # the one opened above is used first; later ones are opened anew
+
+        def open_connection() -> ServerConnection:
+            if first:
+                return first.pop()
+            return ServerConnection.open(args.host, args.port)
+
+        status = run_interactive(open_connection, args.nick, color=color)
     else:
         status = run_piped(connection, args.nick, sys.stdin)
     sys.exit(status)

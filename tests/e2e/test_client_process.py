@@ -85,3 +85,42 @@ def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
     assert other.expect("leave")["reason"] == "quit"
     history = (tmp_path / "chatroom" / "history").read_text()
     assert "+hello" in history  # kept for the next run
+
+
+def test_the_client_reconnects_after_a_server_restart_and_sends_what_was_typed_meanwhile(
+    tmp_path: Path,
+) -> None:
+    first = ServerProcess(tmp_path)
+    port = first.port
+    child = pexpect.spawn(
+        CLIENT,
+        ["--port", str(port), "--nick", "alice"],
+        encoding="utf-8",
+        timeout=15,
+        dimensions=(24, 100),
+        env={
+            **os.environ,
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "XDG_STATE_HOME": str(tmp_path),
+            "NO_COLOR": "1",  # plain lines, so the expectations can match them whole
+        },
+    )
+    child.expect("welcome")
+    first.child.send("q")
+    first.child.expect(pexpect.EOF)
+    child.expect("reconnecting")
+    child.sendline("typed while the server was down")
+    child.expect("will send when back")
+
+    second = ServerProcess(tmp_path, port=port)  # SO_REUSEADDR: the port is free at once
+    try:
+        child.expect("reconnected as alice")
+        child.expect("<alice> typed while the server was down")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        log = (tmp_path / "messages.txt").read_text()
+        assert log.endswith("alice: typed while the server was down\n")
+    finally:
+        second.child.terminate(force=True)

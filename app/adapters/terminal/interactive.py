@@ -1,5 +1,6 @@
 """The client on a terminal: messages scroll above an input line that they never garble."""
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from prompt_toolkit.styles import Style
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import ErrorFrame, WelcomeFrame
 from app.adapters.terminal.completion import ChatCompleter
+from app.adapters.terminal.reconnect import reconnect
 from app.adapters.terminal.render import (
     NICK_COLOURS,
     Fragments,
@@ -54,10 +56,6 @@ CHAT_STYLE = Style.from_dict(
 )
 
 
-class _ServerGone(Exception):
-    """Raised inside the prompt to end it when the reader sees the connection close."""
-
-
 class Screen:
     """Prints lines above the input line, in colour unless told not to."""
 
@@ -76,8 +74,16 @@ def _history() -> History:
     return FileHistory(str(path)) if path is not None else InMemoryHistory()
 
 
-def run_interactive(connection: ServerConnection, nick: str | None, *, color: bool) -> int:
-    """Chat until /quit, Ctrl-D or Ctrl-C (status 0) or until the server goes (status 1)."""
+def run_interactive(
+    open_connection: Callable[[], ServerConnection], nick: str | None, *, color: bool
+) -> int:
+    """Chat until /quit, Ctrl-D or Ctrl-C (status 0). A lost connection is reconnected; a
+    server that cannot be reached at start is a message and status 1."""
+    try:
+        connection = open_connection()
+    except ConnectionLost as error:
+        print(f"chat-client: {error}", file=sys.stderr)
+        return 1
     screen = Screen(color)
     _show = screen.show
     holder: list[ChatSession] = []
@@ -87,7 +93,8 @@ def run_interactive(connection: ServerConnection, nick: str | None, *, color: bo
         complete_while_typing=False,
     )
     with patch_stdout(raw=True):
-        session = ChatSession(connection, _show_with_bell(_show, prompt))
+        session_show = _show_with_bell(_show, prompt)
+        session = ChatSession(connection, session_show)
         holder.append(session)
         try:
             welcome = _register(session, prompt, nick, _show)
@@ -99,11 +106,17 @@ def run_interactive(connection: ServerConnection, nick: str | None, *, color: bo
             return 1
         _show(welcome_lines(welcome))
         _show(notice("type /help for the commands; Tab completes commands and nicknames"))
+        stop = threading.Event()
         reader = threading.Thread(
-            target=_read_then_end_prompt, args=(session, prompt.app), daemon=True
+            target=_keep_connected,
+            args=(session, open_connection, session_show, prompt.app, stop),
+            daemon=True,
         )
         reader.start()
-        return _chat(session, prompt, _show)
+        try:
+            return _chat(session, prompt, _show)
+        finally:
+            stop.set()
 
 
 def _show_with_bell(
@@ -142,33 +155,47 @@ def _ask_nick(prompt: PromptSession[str]) -> str | None:
 def _chat(
     session: ChatSession, prompt: PromptSession[str], show: Callable[[Fragments], None]
 ) -> int:
-    while not session.ended.is_set():
+    """Read lines until the user quits (/quit, Ctrl-D, Ctrl-C): status 0, whatever the
+    connection is doing meanwhile; the reader thread keeps it up."""
+    while True:
         try:
             line = prompt.prompt(lambda: _prompt_text(session))
         except (EOFError, KeyboardInterrupt):
             line = "/quit"
-        except _ServerGone:
+        if not session.submit(line):
             break
-        try:
-            if not session.submit(line):
-                session.connection.close()
-                return 0
-        except ConnectionLost:
-            break
-    reason = session.shutdown_reason
-    gone = f"the server closed: {printable(reason)}" if reason else "connection to server lost"
-    show(notice(f"chat-client: {gone}"))
-    return 1
+    for line in session.unsent():
+        show([("class:error", f"! not sent: {printable(line)}")])
+    session.connection.close()
+    return 0
 
 
 def _prompt_text(session: ChatSession) -> str:
+    offline = "" if session.connected else "(reconnecting) "
     if session.partner is not None:
-        return f"{session.nick} -> {session.partner}> "
-    return f"{session.nick}> "
+        return f"{offline}{session.nick} -> {session.partner}> "
+    return f"{offline}{session.nick}> "
 
 
-def _read_then_end_prompt(session: ChatSession, app: Application[str]) -> None:
-    session.read_until_closed()
-    loop = app.loop
-    if app.is_running and loop is not None:
-        loop.call_soon_threadsafe(lambda: app.exit(exception=_ServerGone()))
+def _keep_connected(
+    session: ChatSession,
+    open_connection: Callable[[], ServerConnection],
+    show: Callable[[Fragments], None],
+    app: Application[str],
+    stop: threading.Event,
+) -> None:
+    """The reader thread: shows what arrives; when the connection drops, reconnects."""
+    while not stop.is_set():
+        session.read_until_closed()
+        if stop.is_set():
+            return
+        session.disconnected()
+        session.connection.close()
+        app.invalidate()  # the prompt now says (reconnecting)
+        reason = session.shutdown_reason
+        why = f"the server closed ({printable(reason)})" if reason else "connection lost"
+        show([("class:warning", f"* {why}, reconnecting")])
+        session.shutdown_reason = None
+        if not reconnect(session, open_connection, show, stop):
+            return
+        app.invalidate()

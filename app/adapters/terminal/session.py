@@ -1,8 +1,11 @@
 """The client's side of a chat session: who we are, whom /pm talks to, what to show."""
 
+import contextlib
 import itertools
 import threading
+from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import (
@@ -36,6 +39,7 @@ from app.adapters.terminal.render import Fragments, notice, printable, render
 from app.domain.text import breaks_lines
 
 Show = Callable[[Fragments], None]
+MAX_HELD_LINES: Final = 100
 
 
 class ChatSession:
@@ -51,6 +55,11 @@ class ChatSession:
         self.shutdown_reason: str | None = None
         self.ended = threading.Event()  # the server closed the connection
         self.online: set[str] = set()  # nicks online, as far as this client has heard
+        # Lines typed while the connection is down wait here and go out once it is back.
+        self.connected = True
+        self.held: deque[str] = deque()
+        # Typing and catching up must not interleave; re-entrant, as catching up submits.
+        self._send_lock = threading.RLock()
         self._show = show
         self._waiting_pongs: dict[str, threading.Event] = {}
         self._tokens = itertools.count(1)
@@ -90,9 +99,17 @@ class ChatSession:
             case None:
                 pass
             case Send(frame=frame):
-                if isinstance(frame, SendPublic | SendPrivate):
-                    self._pacer.wait_for_turn()
-                self.connection.send(frame)
+                with self._send_lock:
+                    if not self.connected:
+                        self._hold(line)
+                        return True
+                    if isinstance(frame, SendPublic | SendPrivate):
+                        self._pacer.wait_for_turn()
+                    try:
+                        self.connection.send(frame)
+                    except ConnectionLost:
+                        self.connected = False  # the reader will notice and reconnect
+                        self._hold(line)
             case StartPrivateChat(partner=partner):
                 self.partner = partner
                 self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
@@ -102,9 +119,44 @@ class ChatSession:
             case ShowLocally(text=text):
                 self._show(notice(text))
             case Leave(frame=frame):
-                self.connection.send(frame)
+                with contextlib.suppress(ConnectionLost):  # leaving anyway
+                    self.connection.send(frame)
                 return False
         return True
+
+    def disconnected(self) -> None:
+        with self._send_lock:
+            self.connected = False
+
+    def resume(self) -> None:
+        """Connected again: send what was typed meanwhile, in order, before anything new."""
+        with self._send_lock:
+            self.connected = True
+            self.ended.clear()
+            held = list(self.held)
+            self.held.clear()
+            if held:
+                self._show(notice(f"* sending the {len(held)} line(s) typed while disconnected"))
+            for line in held:
+                self.submit(line)
+
+    def unsent(self) -> list[str]:
+        """Lines typed while disconnected that never went out (for the user to see)."""
+        return list(self.held)
+
+    def _hold(self, line: str) -> None:
+        if len(self.held) >= MAX_HELD_LINES:
+            self._show(
+                [
+                    (
+                        "class:error",
+                        f"! not sent (more than {MAX_HELD_LINES} lines waiting): {printable(line)}",
+                    )
+                ]
+            )
+            return
+        self.held.append(line)
+        self._show(notice(f"* not connected: will send when back ({len(self.held)} waiting)"))
 
     def caught_up(self, timeout: float) -> bool:
         """Wait until the server has answered everything sent so far (a ping as a barrier).
