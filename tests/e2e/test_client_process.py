@@ -124,3 +124,34 @@ def test_the_client_reconnects_after_a_server_restart_and_sends_what_was_typed_m
         assert log.endswith("alice: typed while the server was down\n")
     finally:
         second.child.terminate(force=True)
+
+
+def test_tab_completes_a_nick_at_line_start_in_a_real_terminal(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    bobby = WireClient(("127.0.0.1", server_process.port))
+    bobby.hello("bobby")
+    child = pexpect.spawn(
+        CLIENT,
+        ["--port", str(server_process.port), "--nick", "alice"],
+        encoding="utf-8",
+        timeout=10,
+        dimensions=(24, 100),
+        env={
+            **os.environ,
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "XDG_STATE_HOME": str(tmp_path),
+            "NO_COLOR": "1",
+        },
+    )
+    child.expect("alice>")
+    bobby.expect("join")
+    child.send("bo\t")
+    child.expect("bobby:")  # the space after it is drawn as a cursor move
+    child.sendline("hi there")
+    assert bobby.expect("public")["text"] == "bobby: hi there"
+    child.sendeof()  # Ctrl-D quits, status 0
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    bobby.close()
