@@ -11,6 +11,22 @@ from tests.e2e.conftest import CLIENT, ServerProcess, strip_ansi
 from tests.wire_client import WireClient
 
 
+def spawn_client(port: int, state: Path, *args: str, color: bool = False) -> pexpect.spawn:
+    """chat-client in a pseudo-terminal of its own, history kept under `state`."""
+    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(state)}
+    if not color:
+        env["NO_COLOR"] = "1"  # plain lines, so the expectations can match them whole
+    # pexpect answers no cursor-position queries, hence PROMPT_TOOLKIT_NO_CPR.
+    return pexpect.spawn(
+        CLIENT,
+        ["--port", str(port), *args],
+        encoding="utf-8",
+        timeout=15,
+        dimensions=(24, 100),
+        env=env,
+    )
+
+
 def test_a_piped_client_sends_its_lines_and_quits_after_the_last_echo(
     server_process: ServerProcess, tmp_path: Path
 ) -> None:
@@ -53,15 +69,7 @@ def test_in_a_terminal_the_client_asks_for_a_nick_and_chats_until_quit(
 ) -> None:
     other = WireClient(("127.0.0.1", server_process.port))
     other.hello("bob")
-    child = pexpect.spawn(
-        CLIENT,
-        ["--port", str(server_process.port)],
-        encoding="utf-8",
-        timeout=10,
-        dimensions=(24, 100),
-        # pexpect answers no cursor queries; history goes to a folder of the test's own.
-        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(tmp_path)},
-    )
+    child = spawn_client(server_process.port, tmp_path, color=True)
     child.expect("Choose a nickname")
     child.sendline("bob")  # taken: the server picks a random one
     child.expect(r"bob was taken")
@@ -92,19 +100,7 @@ def test_the_client_reconnects_after_a_server_restart_and_sends_what_was_typed_m
 ) -> None:
     first = ServerProcess(tmp_path)
     port = first.port
-    child = pexpect.spawn(
-        CLIENT,
-        ["--port", str(port), "--nick", "alice"],
-        encoding="utf-8",
-        timeout=15,
-        dimensions=(24, 100),
-        env={
-            **os.environ,
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "XDG_STATE_HOME": str(tmp_path),
-            "NO_COLOR": "1",  # plain lines, so the expectations can match them whole
-        },
-    )
+    child = spawn_client(port, tmp_path, "--nick", "alice")
     child.expect("welcome")
     first.child.send("q")
     first.child.expect(pexpect.EOF)
@@ -131,19 +127,7 @@ def test_tab_completes_a_nick_at_line_start_in_a_real_terminal(
 ) -> None:
     bobby = WireClient(("127.0.0.1", server_process.port))
     bobby.hello("bobby")
-    child = pexpect.spawn(
-        CLIENT,
-        ["--port", str(server_process.port), "--nick", "alice"],
-        encoding="utf-8",
-        timeout=10,
-        dimensions=(24, 100),
-        env={
-            **os.environ,
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "XDG_STATE_HOME": str(tmp_path),
-            "NO_COLOR": "1",
-        },
-    )
+    child = spawn_client(server_process.port, tmp_path, "--nick", "alice")
     child.expect("alice>")
     bobby.expect("join")
     child.send("bo\t")

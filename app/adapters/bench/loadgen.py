@@ -211,12 +211,7 @@ class LoadWorker:
             self._parse_lines(client, data, now_ns)
 
     def _parse_lines(self, client: _Client, data: bytes, now_ns: int) -> None:
-        lines = (client.pending_line + data).split(b"\n")
-        client.pending_line = lines.pop()
-        for line in lines:
-            reply = self.dialect.answer(line)
-            if reply is not None:
-                client.sock.send(reply)
+        for line in self._split_and_answer(client, data):
             if client.probe and (start := line.find(MARKER)) != -1:
                 end = line.find(b"#", start + len(MARKER))
                 self.result.latencies_ns.append(now_ns - int(line[start + len(MARKER) : end]))
@@ -237,7 +232,10 @@ class LoadWorker:
         return b""
 
     def _lines(self, client: _Client) -> list[bytes]:
-        data = self._recv(client)
+        return self._split_and_answer(client, self._recv(client))
+
+    def _split_and_answer(self, client: _Client, data: bytes) -> list[bytes]:
+        """Whole lines so far (the rest waits for more), each PING answered on the way."""
         lines = (client.pending_line + data).split(b"\n")
         client.pending_line = lines.pop()
         for line in lines:

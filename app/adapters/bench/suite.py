@@ -78,31 +78,37 @@ def _wait_for_port(port: int, deadline: float) -> None:
 
 
 @contextmanager
+def _running(command: list[str], port: int) -> Iterator[int]:
+    """A server process for one workload: its pid once it listens; stopped afterwards."""
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for_port(port, time.monotonic() + 30)
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
 def chat_server() -> Iterator[int]:
     with tempfile.TemporaryDirectory() as logs:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.main_server",
-                "--port",
-                str(CHAT_PORT),
-                "--rate",
-                "0",
-                "--log-dir",
-                logs,
-                "--log-format",
-                "json",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_port(CHAT_PORT, time.monotonic() + 30)
-            yield process.pid
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        command = [
+            sys.executable,
+            "-m",
+            "app.main_server",
+            "--port",
+            str(CHAT_PORT),
+            "--rate",
+            "0",
+            "--log-dir",
+            logs,
+            "--log-format",
+            "json",
+        ]
+        with _running(command, CHAT_PORT) as pid:
+            yield pid
 
 
 @contextmanager
@@ -111,15 +117,8 @@ def ngircd() -> Iterator[int]:
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "ngircd.conf"
         config.write_text(NGIRCD_CONFIG.read_text().replace("Ports = 56667", f"Ports = {IRC_PORT}"))
-        process = subprocess.Popen(
-            [binary, "-n", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            _wait_for_port(IRC_PORT, time.monotonic() + 30)
-            yield process.pid
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        with _running([binary, "-n", "-f", str(config)], IRC_PORT) as pid:
+            yield pid
 
 
 def ngircd_installed() -> bool:
