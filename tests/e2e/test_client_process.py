@@ -1,13 +1,16 @@
 """The real `chat-client` entry point, from a pipe and in a pseudo-terminal."""
 
+import io
 import os
 import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import pexpect
 
 from tests.e2e.conftest import CLIENT, ServerProcess, strip_ansi
+from tests.integration.test_rogue_server import serve_rogue
 from tests.wire_client import WireClient
 
 
@@ -122,7 +125,7 @@ def test_the_client_reconnects_after_a_server_restart_and_sends_what_was_typed_m
         second.child.terminate(force=True)
 
 
-def test_tab_completes_a_nick_at_line_start_in_a_real_terminal(
+def test_tab_completion_history_the_bell_and_the_pm_prompt_in_a_real_terminal(
     server_process: ServerProcess, tmp_path: Path
 ) -> None:
     bobby = WireClient(("127.0.0.1", server_process.port))
@@ -134,8 +137,39 @@ def test_tab_completes_a_nick_at_line_start_in_a_real_terminal(
     child.expect("bobby:")  # the space after it is drawn as a cursor move
     child.sendline("hi there")
     assert bobby.expect("public")["text"] == "bobby: hi there"
+    child.send("\x1b[A")  # Up: the last line comes back from the history
+    child.sendline("")
+    assert bobby.expect("public")["text"] == "bobby: hi there"
+    bobby.send({"type": "public", "text": "alice: are you there?"})
+    child.expect("\x07")  # a mention rings the bell
+    child.sendline("/pm bobby")
+    child.expect("alice -> bobby>")  # the prompt shows the partner
     child.sendeof()  # Ctrl-D quits, status 0
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     bobby.close()
+
+
+def test_a_rogue_server_cannot_clear_the_screen_set_the_title_or_hide_text(
+    tmp_path: Path,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        rogue = threading.Thread(target=serve_rogue, args=(listener,), daemon=True)
+        rogue.start()
+        child = spawn_client(listener.getsockname()[1], tmp_path, "--nick", "ann", color=True)
+        child.logfile_read = io.StringIO()  # everything the client wrote to the terminal
+        child.expect("dropped a message from")
+        child.expect("abc")
+        child.expect("joined")
+        child.expect("ann>")
+        child.sendeof()
+        child.expect(pexpect.EOF)
+        screen = child.logfile_read.getvalue()
+        child.close()
+        rogue.join(timeout=5)
+    assert child.exitstatus == 0
+    for forbidden in ["\x1b[2J", "\x1b]0;", "pwned", "\u202e", "\u200b"]:
+        assert forbidden not in screen
+    assert "\\u202e" in screen  # shown, escaped, not obeyed
