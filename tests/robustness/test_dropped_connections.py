@@ -103,5 +103,9 @@ def test_500_abrupt_connects_and_disconnects_leak_no_thread_socket_or_fd(
     leaves = [frame for frame in witness.drain() if frame["type"] == "leave"]
     assert len(leaves) == 250  # one per registered client, no more
     assert set(threading.enumerate()) - threads_before == set()
-    assert open_fds().items() <= fds_before.items()
+    # Per connection, a leak would show as hundreds of descriptors; a margin of two lets
+    # something unrelated in the test process (pytest, a late garbage collection of an
+    # earlier test's socket) open one meanwhile without failing the test.
+    new = {fd: target for fd, target in open_fds().items() if fds_before.get(fd) != target}
+    assert len(new) <= 2, new
     witness.close()
