@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 
-from app.adapters.tcp.intake import ConnectionLimits
 from tests.conftest import StartServer
 from tests.wire_client import WireClient
 
@@ -56,17 +55,6 @@ def test_a_half_closed_client_still_gets_what_it_was_owed(start_server: StartSer
     client.send({"type": "users"})
     half_close(client)
     assert [frame["type"] for frame in client.frames_until_closed()] == ["users"]
-
-
-def test_a_client_that_connects_and_says_nothing_is_closed_without_a_leave(
-    start_server: StartServer,
-) -> None:
-    server = start_server(limits=ConnectionLimits(register_timeout=0.2))
-    witness = WireClient(server.address)
-    witness.hello("witness")
-    silent = WireClient(server.address)
-    assert [f["code"] for f in silent.frames_until_closed()] == ["not_registered"]
-    assert witness.drain() == []
 
 
 def open_fds() -> dict[str, str]:

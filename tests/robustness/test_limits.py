@@ -1,4 +1,6 @@
-"""3. Limits: registration timeout, max clients, invalid-frame streaks; idle clients are kept."""
+"""3. Limits: registration timeout, max clients, invalid-frame streaks; idle clients are kept.
+
+(4., a client that connects and says nothing, is the registration timeout's case, here.)"""
 
 import socket
 
@@ -28,6 +30,7 @@ def test_a_registered_idle_client_is_kept_past_the_registration_timeout(
     silent = WireClient(server.address)
     silent.frames_until_closed()  # the timeout has passed for everyone by now
     idle.send({"type": "ping", "token": "still here"})
+    # The very next frame: the silent one was never registered, so no leave came first.
     assert idle.expect("pong")["token"] == "still here"
     idle.close()
     silent.close()

@@ -195,9 +195,8 @@ def _report(
     samples: tuple[ProcessSample | None, ProcessSample | None, ProcessSample | None],
 ) -> Report:
     before, at_start, at_end = samples
+    # v1 echoes a message to its sender too; those are not deliveries to others.
     own_echoes = workload.senders * workload.messages if workload.dialect == "v1" else 0
-    if workload.idle:
-        own_echoes = 0
     received = sum(result.received for result in finished) - own_echoes
     expected = sum(result.expected for _, result in ready) - own_echoes
     first = min((r.first_send_ns for r in finished if r.first_send_ns), default=0)

@@ -52,13 +52,11 @@ class ClientConnection:
         self._clock = clock
         self._on_closed = on_closed
         self._limits = limits
-        self._max_outbuf = limits.max_outbuf
         self._intake = FrameIntake(limits)
         self._register_timer: Timer | None = None
         self._splitter = LineSplitter()
         self._log = _log.bind(peer=peer)
         self._outbox = Outbox()
-        self._put = self._outbox.put
         # Set by any thread, cleared by the loop just before it gathers: a put that finds it
         # set is sure to be gathered; one that finds it clear schedules another flush.
         self._flush_scheduled = False
@@ -73,15 +71,10 @@ class ClientConnection:
     # --- the Recipient port: any thread -------------------------------------------------
 
     def deliver(self, event: ChatEvent) -> None:
-        # The hot path of every broadcast, once per recipient: kept to a few operations.
-        if self._dropped:
-            return
-        self._put(encode_event(event))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush_queued)
+        self.send_bytes(encode_event(event))
 
     def send_bytes(self, data: bytes) -> None:
+        """Queue `data` and see that the loop flushes it; never waits for the socket."""
         if self._dropped:
             return
         self._outbox.put(data)
@@ -206,7 +199,7 @@ class ClientConnection:
                 self._end("disconnected")
                 return
             self._outbox.sent(chunk, sent)
-        if len(self._outbox.unsent) > self._max_outbuf:
+        if len(self._outbox.unsent) > self._limits.max_outbuf:
             # It is not reading: drop it rather than let memory grow without bound.
             self._drop_slow_consumer()
         elif self._close_when_flushed and not self._outbox.unsent:
@@ -215,7 +208,7 @@ class ClientConnection:
             self._update_watch()
 
     def _drop_slow_consumer(self) -> None:
-        self._log.warning("slow_consumer_dropped", max_outbuf=self._max_outbuf)
+        self._log.warning("slow_consumer_dropped", max_outbuf=self._limits.max_outbuf)
         self._end("slow_consumer")
 
     def _close_after_flush(self, reason: str) -> None:
