@@ -19,11 +19,11 @@ client: $(STAMP)
 	$(BIN)/chat-client $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app bench tests
+	$(BIN)/ruff format --check app bench tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict app
+	$(BIN)/mypy --strict app bench
 
 imports: $(STAMP)
 	$(BIN)/lint-imports

@@ -17,17 +17,17 @@ from app.adapters.console.logs import LogFormat, configure_logging, default_log_
 from app.adapters.console.stats import StatsReporter, log_totals
 from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
 from app.adapters.random_names import random_first_name
-from app.adapters.storage.files import FileMessageLog, StorageUnavailable
-from app.adapters.tcp.intake import (
-    DEFAULT_MAX_OUTBUF,
-    DEFAULT_REGISTER_TIMEOUT,
-    ConnectionLimits,
-)
+from app.adapters.storage.files import StorageUnavailable, TextLogs
+from app.adapters.storage.sqlite import SqliteRoomStore
+from app.adapters.tcp.connection import DEFAULT_MAX_OUTBUF, ConnectionLimits
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
+from app.adapters.tokens import new_token
 from app.domain.flood import DEFAULT_BURST, DEFAULT_RATE, FloodLimits
-from app.services.chat import ChatService
+from app.domain.sessions import DEFAULT_RESUME_GRACE
+from app.services.chat import DEFAULT_BACKLOG, ChatService, RoomSettings
+from app.services.connection import DEFAULT_REGISTER_TIMEOUT
 from app.services.operator import wait_for_stop
-from app.services.ports import Clock, KeySource, MessageLog
+from app.services.ports import Clock, KeySource, RoomStore
 
 _log = structlog.get_logger()
 
@@ -35,14 +35,25 @@ _log = structlog.get_logger()
 def build_server(
     address: tuple[str, int],
     *,
-    log: MessageLog,
+    store: RoomStore,
     clock: Clock,
     suggest_name: Callable[[], str],
+    make_secret: Callable[[], str] = new_token,
+    settings: RoomSettings | None = None,
     io_threads: int = DEFAULT_IO_THREADS,
     max_clients: int = DEFAULT_MAX_CLIENTS,
     limits: ConnectionLimits | None = None,
 ) -> ChatServer:
-    chat = ChatService(log=log, clock=clock, suggest_name=suggest_name, nick_skeleton=nick_skeleton)
+    chat = ChatService(
+        log=store,
+        sessions=store,
+        clock=clock,
+        suggest_name=suggest_name,
+        make_secret=make_secret,
+        events=_log,
+        nick_skeleton=nick_skeleton,
+        settings=settings,
+    )
     return ChatServer(
         address, chat, clock, io_threads=io_threads, max_clients=max_clients, limits=limits
     )
@@ -100,6 +111,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="messages one client may send at once",
     )
     parser.add_argument(
+        "--backlog",
+        type=_non_negative_int,
+        default=DEFAULT_BACKLOG,
+        help="recent public messages shown to whoever joins (0: none)",
+    )
+    parser.add_argument(
+        "--resume-grace",
+        type=_non_negative_float,
+        default=DEFAULT_RESUME_GRACE,
+        help="seconds a dropped client may take to come back to its nick and missed messages",
+    )
+    parser.add_argument(
         "--register-timeout",
         type=_positive_float,
         default=DEFAULT_REGISTER_TIMEOUT,
@@ -117,6 +140,13 @@ def _positive_float(text: str) -> float:
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
@@ -144,16 +174,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     log_format: LogFormat = args.log_format or default_log_format()
     configure_logging(log_format)
     try:
-        message_log = FileMessageLog(args.log_dir)
+        text_logs = TextLogs(args.log_dir)
+        store = SqliteRoomStore(args.log_dir, text_logs)
     except StorageUnavailable as error:
         _log.error("storage_unavailable", reason=str(error))
         sys.exit(1)
     try:
         server = build_server(
             (args.host, args.port),
-            log=message_log,
+            store=store,
             clock=SystemClock(),
             suggest_name=random_first_name,
+            settings=RoomSettings(backlog=args.backlog, resume_grace=args.resume_grace),
             io_threads=args.io_threads,
             max_clients=args.max_clients,
             limits=ConnectionLimits(
@@ -164,11 +196,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except OSError as error:
         _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
+        store.close()
         sys.exit(1)
-    run(server, message_log, args.stats_interval, args.keys)
+    try:
+        run(server, store, args.stats_interval, args.keys)
+    finally:
+        store.close()
+        text_logs.close()
 
 
-def run(server: ChatServer, message_log: FileMessageLog, interval: float, keys: str) -> None:
+def run(server: ChatServer, store: SqliteRoomStore, interval: float, keys: str) -> None:
     stop_requested = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -177,9 +214,7 @@ def run(server: ChatServer, message_log: FileMessageLog, interval: float, keys: 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     server.start()
-    _log.info(
-        "log_files", directory=str(message_log.directory), totals=message_log.totals().__dict__
-    )
+    _log.info("room_log", database=str(store.path), totals=store.totals().__dict__)
     reporter = StatsReporter(server.snapshot, interval)
     reporter.start()
     key_source = open_key_source(keys)
@@ -193,7 +228,6 @@ def run(server: ChatServer, message_log: FileMessageLog, interval: float, keys: 
     _log.info("server_stopping", cause=cause.value)
     reporter.stop()
     server.stop()
-    message_log.close()
     log_totals("final_totals", server.snapshot())
 
 

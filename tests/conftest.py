@@ -6,12 +6,13 @@ import pytest
 import structlog
 
 from app.adapters.clock import SystemClock
-from app.adapters.storage.memory import InMemoryMessageLog
-from app.adapters.tcp.intake import ConnectionLimits
+from app.adapters.storage.memory import InMemoryRoomStore
+from app.adapters.tcp.connection import ConnectionLimits
 from app.adapters.tcp.server import ChatServer
 from app.domain.flood import FloodLimits
 from app.main_server import build_server
-from app.services.ports import MessageLog
+from app.services.chat import RoomSettings
+from app.services.ports import RoomStore
 from tests.fakes import names_from
 
 
@@ -29,14 +30,17 @@ def start_server() -> Iterator[StartServer]:
     running: list[ChatServer] = []
 
     def start(
-        log: MessageLog | None = None, names: tuple[str, ...] = (), **options: Any
+        store: RoomStore | None = None, names: tuple[str, ...] = (), **options: Any
     ) -> ChatServer:
         # Most tests send as fast as they can: flood control is off unless a test sets limits.
         options.setdefault("limits", ConnectionLimits(flood=FloodLimits.unlimited()))
+        options.setdefault("clock", SystemClock())
+        # A backlog after every welcome would be noise in tests about something else; the
+        # backlog's own tests turn it on.
+        options.setdefault("settings", RoomSettings(backlog=0))
         server = build_server(
             ("127.0.0.1", 0),
-            log=log if log is not None else InMemoryMessageLog(),
-            clock=SystemClock(),
+            store=store if store is not None else InMemoryRoomStore(),
             suggest_name=names_from(*names),
             **options,
         )

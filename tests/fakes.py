@@ -1,25 +1,86 @@
 """Small real stand-ins for the outside world, each with a window for the test."""
 
+import itertools
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from app.domain.events import ChatEvent
+from app.domain.events import ChatEvent, History
+from app.services.feed import RoomFeed
 
 T0 = datetime(2026, 11, 23, 20, 57, 43, 123000, tzinfo=UTC)
 
 
 class RecordingRecipient:
-    """A fake connection: keeps what it was sent."""
+    """A fake connection: keeps what it is owed, in the order a real one would send it.
 
-    def __init__(self) -> None:
+    It hears the room feed while following; the service publishes and delivers under one
+    lock, so recording both as they happen gives exactly a real outbox's order.
+    """
+
+    def __init__(self, feed: RoomFeed) -> None:
         self.received: list[ChatEvent] = []
+        self.ended: str | None = None  # why the service closed it, if it did
+        self._following = False
+        feed.subscribe(self._hear)
 
     def deliver(self, event: ChatEvent) -> None:
         self.received.append(event)
 
+    def deliver_pages(self, pages: Iterator[History]) -> None:
+        self.received.extend(pages)
+
+    def follow(self) -> None:
+        self._following = True
+
+    def unfollow(self) -> None:
+        self._following = False
+
+    def end(self, reason: str) -> None:
+        self.ended = reason
+
     def take(self) -> list[ChatEvent]:
         taken, self.received = self.received, []
         return taken
+
+    def _hear(self, event: ChatEvent) -> None:
+        if self._following:
+            self.received.append(event)
+
+
+class RecordingEvents:
+    """A fake console: keeps (level, event, fields) lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str, dict[str, Any]]] = []
+
+    def info(self, event: str, /, **fields: Any) -> None:
+        self.lines.append(("info", event, fields))
+
+    def warning(self, event: str, /, **fields: Any) -> None:
+        self.lines.append(("warning", event, fields))
+
+    def error(self, event: str, /, **fields: Any) -> None:
+        self.lines.append(("error", event, fields))
+
+    def events(self) -> list[str]:
+        return [event for _, event, _ in self.lines]
+
+
+class CountingSecrets:
+    """'secret-1', 'secret-2', ...: unguessable in production, predictable in a test, and
+    never the same twice in one test run (as two servers on one store would need)."""
+
+    _count = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.given: list[str] = []
+
+    def __call__(self) -> str:
+        secret = f"secret-{next(CountingSecrets._count)}"
+        self.given.append(secret)
+        return secret
 
 
 class ManualClock:

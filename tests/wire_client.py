@@ -38,6 +38,19 @@ class WireClient:
         self.send({"type": "hello", "nick": nick})
         return self.expect("welcome")
 
+    def resume(self, nick: str, token: str, last_id: int) -> Frame:
+        self.send({"type": "hello", "nick": nick, "resume": {"token": token, "last_id": last_id}})
+        return self.expect("welcome")
+
+    def history_until_done(self, reason: str) -> list[Frame]:
+        """The history frames of one answer or replay: up to the one with more: false
+        (for a resume) or just the next one (for anything else)."""
+        pages = [self.expect("history")]
+        while reason == "resume" and pages[-1]["more"]:
+            pages.append(self.expect("history"))
+        assert {page["reason"] for page in pages} == {reason}
+        return pages
+
     def drain(self) -> list[Frame]:
         """Everything the server sent before now: a ping is the barrier, its pong the end."""
         self._pings += 1

@@ -1,4 +1,4 @@
-"""Mistakes a client can make. Each has a stable wire code, given in the adapter's table.
+"""Mistakes a client can make. Each has a stable wire code, given in each codec's table.
 
 Our own bugs raise ordinary exceptions; only a client breaking a chat rule raises these.
 """
@@ -9,8 +9,8 @@ class ChatError(Exception):
 
 
 class NotRegistered(ChatError):
-    def __init__(self) -> None:
-        super().__init__("say hello first: send a hello frame with your nickname")
+    def __init__(self, message: str = "say hello first: send a hello frame with your nickname"):
+        super().__init__(message)
 
 
 class AlreadyRegistered(ChatError):
@@ -36,13 +36,31 @@ class InvalidText(ChatError):
     pass
 
 
+class InvalidFrame(ChatError):
+    """What the client sent is not a command of the protocol (bad JSON, unknown type, ...)."""
+
+
+class FrameTooLarge(ChatError):
+    """A line over the length limit; the rest of it was skipped."""
+
+
+class RateLimited(ChatError):
+    """Over the flood limit: the command was not served."""
+
+
+class ServerFull(ChatError):
+    """The server already serves as many clients as it may."""
+
+
 class ServerClosing(ChatError):
     def __init__(self) -> None:
         super().__init__("the server is shutting down")
 
 
 class StorageFailed(ChatError):
-    """The message log could not record a message, so it was neither delivered nor counted."""
+    """The room log failed: a message was neither delivered nor counted, or history not read."""
 
-    def __init__(self) -> None:
-        super().__init__("the server could not store your message; it was not sent, try again")
+    def __init__(
+        self, message: str = "the server could not store your message; it was not sent, try again"
+    ) -> None:
+        super().__init__(message)

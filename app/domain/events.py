@@ -1,7 +1,12 @@
-"""What the room tells its members. The TCP adapter turns each into its wire frame."""
+"""What the room tells its members. Each wire codec turns these into its own frames."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+from app.domain.errors import ChatError
+
+HistoryReason = Literal["backlog", "resume", "request"]
 
 
 @dataclass(frozen=True)
@@ -11,6 +16,9 @@ class Welcome:
     renamed: bool
     users: tuple[str, ...]
     at: datetime
+    resume_token: str = ""
+    resumed: bool = False
+    last_id: int = 0  # the newest message id when this client joined: later ones come live
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,25 @@ class PrivateMessage:
     recipient: str
     text: str
     sent_at: datetime
+
+
+Message = PublicMessage | PrivateMessage
+
+
+@dataclass(frozen=True)
+class History:
+    """Messages from the room log rather than live, oldest first.
+
+    `more`: for a backlog or a request, older public messages exist; for a resume, another
+    history frame of the same replay follows. `gap`: the log no longer holds some of what a
+    resuming client missed.
+    """
+
+    reason: HistoryReason
+    messages: tuple[Message, ...]
+    more: bool
+    at: datetime
+    gap: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +98,14 @@ class Pong:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A request of this client's was refused, and why."""
+
+    error: ChatError
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ServerShutdown:
     reason: str
     at: datetime
@@ -80,11 +115,13 @@ ChatEvent = (
     Welcome
     | PublicMessage
     | PrivateMessage
+    | History
     | UserJoined
     | UserLeft
     | NickChanged
     | UserList
     | StatsReport
     | Pong
+    | Refusal
     | ServerShutdown
 )

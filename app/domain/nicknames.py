@@ -87,6 +87,13 @@ class NicknameRegistry:
         self._take(nick)
         return nick
 
+    def reserve(self, nick: str) -> bool:
+        """Take exactly `nick` (one held before a restart); False if someone holds it now."""
+        if self.is_taken(nick):
+            return False
+        self._take(nick)
+        return True
+
     def release(self, nick: str) -> None:
         self._in_use.pop(self._key(nick), None)
 

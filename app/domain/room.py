@@ -1,16 +1,18 @@
-"""Who is in the room, under which nick, and who receives what."""
+"""Who is in the room under which nick: the members online and those away for a moment."""
 
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from app.domain.errors import AlreadyRegistered, NoSuchUser, NotRegistered
+from app.domain.errors import NoSuchUser, NotRegistered
 from app.domain.nicknames import Claim, NicknameRegistry, fold_nick
 
 Member = TypeVar("Member", bound=Hashable)
 
 
 class Room(Generic[Member]):
-    """The members present, each reachable by nick. `Member` is whatever stands for a client.
+    """Every member holds a nick. One online is listed and can be written to; one away (its
+    connection dropped, and it may still come back) keeps its nick, so nobody else can take
+    it, but is neither listed nor reachable.
 
     Not thread-safe: the service that owns the room holds one lock around every call.
     """
@@ -18,37 +20,50 @@ class Room(Generic[Member]):
     def __init__(self, nicknames: NicknameRegistry) -> None:
         self._nicknames = nicknames
         self._nick_of: dict[Member, str] = {}
-        self._member_of: dict[str, Member] = {}  # folded nick -> member
+        self._online: dict[str, Member] = {}  # folded nick -> member, for those online
 
     def __len__(self) -> int:
-        return len(self._nick_of)
+        """How many are online."""
+        return len(self._online)
 
     def __contains__(self, member: object) -> bool:
         return member in self._nick_of
 
     def admit(self, member: Member, wanted: str | None) -> Claim:
-        if member in self._nick_of:
-            raise AlreadyRegistered(self._nick_of[member])
+        """A newcomer, online at once, under `wanted` or (if taken) a free random nick."""
         claim = self._nicknames.claim(wanted)
         self._nick_of[member] = claim.nick
-        self._member_of[fold_nick(claim.nick)] = member
+        self._online[fold_nick(claim.nick)] = member
         return claim
 
+    def restore(self, member: Member, nick: str) -> bool:
+        """Take back an away member (after a restart) under its own nick; False if taken."""
+        if not self._nicknames.reserve(nick):
+            return False
+        self._nick_of[member] = nick
+        return True
+
+    def step_away(self, member: Member) -> None:
+        self._online.pop(fold_nick(self.nick_of(member)), None)
+
+    def come_back(self, member: Member) -> None:
+        self._online[fold_nick(self.nick_of(member))] = member
+
     def remove(self, member: Member) -> str | None:
-        """Take `member` out; returns its nick, or None if it was not here (already gone)."""
+        """Take `member` out for good; returns its nick, or None if it was not here."""
         nick = self._nick_of.pop(member, None)
         if nick is not None:
             self._nicknames.release(nick)
-            del self._member_of[fold_nick(nick)]
+            self._online.pop(fold_nick(nick), None)
         return nick
 
     def rename(self, member: Member, wanted: str) -> tuple[str, str]:
         """Returns (old, new); raises InvalidNick or NickTaken and then changes nothing."""
         old = self.nick_of(member)
         new = self._nicknames.change(old, wanted)
-        del self._member_of[fold_nick(old)]
         self._nick_of[member] = new
-        self._member_of[fold_nick(new)] = member
+        if self._online.pop(fold_nick(old), None) is not None:
+            self._online[fold_nick(new)] = member
         return old, new
 
     def nick_of(self, member: Member) -> str:
@@ -58,17 +73,16 @@ class Room(Generic[Member]):
             raise NotRegistered() from None
 
     def find(self, nick: str) -> Member:
+        """The member online under `nick`; one away is as unreachable as nobody."""
         try:
-            return self._member_of[fold_nick(nick)]
+            return self._online[fold_nick(nick)]
         except KeyError:
             raise NoSuchUser(nick) from None
 
     def members(self) -> list[Member]:
-        return list(self._nick_of)
-
-    def others(self, member: Member) -> list[Member]:
-        return [other for other in self._nick_of if other != member]
+        """Those online."""
+        return list(self._online.values())
 
     def nicks(self) -> tuple[str, ...]:
-        """Everyone's nick, sorted as a person would look them up: case-insensitively."""
-        return tuple(sorted(self._nick_of.values(), key=fold_nick))
+        """The nicks online, sorted as a person would look them up: case-insensitively."""
+        return tuple(sorted((self._nick_of[m] for m in self._online.values()), key=fold_nick))

@@ -15,10 +15,10 @@ CLIENT = str(BIN / "chat-client")
 class ServerProcess:
     """`chat-server` running in a pseudo-terminal, as a person would start it."""
 
-    def __init__(self, log_dir: Path, port: int = 0) -> None:
+    def __init__(self, log_dir: Path, port: int = 0, extra: tuple[str, ...] = ()) -> None:
         self.child = pexpect.spawn(
             SERVER,
-            ["--port", str(port), "--log-dir", str(log_dir), "--stats-interval", "0.2"],
+            ["--port", str(port), "--log-dir", str(log_dir), "--stats-interval", "0.2", *extra],
             encoding="utf-8",
             timeout=10,
             dimensions=(40, 200),

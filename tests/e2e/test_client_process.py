@@ -2,6 +2,7 @@
 
 import io
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -123,6 +124,70 @@ def test_the_client_reconnects_after_a_server_restart_and_sends_what_was_typed_m
         assert log.endswith("alice: typed while the server was down\n")
     finally:
         second.child.terminate(force=True)
+
+
+def test_after_a_server_restart_the_client_shows_what_it_missed_under_a_divider(
+    tmp_path: Path,
+) -> None:
+    first = ServerProcess(tmp_path)
+    port = first.port
+    child = spawn_client(port, tmp_path, "--nick", "alice")
+    child.expect("alice>")
+    # The client stops reading while the server restarts and bob talks, so what bob says
+    # can only reach it through the resume.
+    os.kill(child.pid, signal.SIGSTOP)
+    second = None
+    try:
+        first.child.send("q")
+        first.child.expect(pexpect.EOF)
+        second = ServerProcess(tmp_path, port=port)
+        bob = WireClient(("127.0.0.1", port))
+        assert bob.hello("bob")["nick"] == "bob"
+        bob.send({"type": "public", "text": "said while alice was away"})
+        bob.expect("public")
+    finally:
+        os.kill(child.pid, signal.SIGCONT)
+    try:
+        child.expect("reconnected as alice")
+        child.expect("-- 1 message while you were away --")
+        child.expect("<bob> said while alice was away")
+        assert bob.expect("join")["nick"] == "alice"  # the same nick, back in the room
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        second.child.terminate(force=True)
+
+
+def test_the_backlog_on_joining_and_older_history_on_request_in_a_real_terminal(
+    tmp_path: Path,
+) -> None:
+    server = ServerProcess(tmp_path, extra=("--backlog", "2"))
+    try:
+        bob = WireClient(("127.0.0.1", server.port))
+        bob.hello("bob")
+        for text in ("old 1", "old 2", "old 3", "old 4", "alice: old 5 names you"):
+            bob.send({"type": "public", "text": text})
+        bob.drain()
+        child = spawn_client(server.port, tmp_path, "--nick", "alice")
+        child.logfile_read = io.StringIO()
+        child.expect("-- earlier --")
+        child.expect("<bob> old 4")
+        child.expect("<bob> alice: old 5 names you")
+        child.expect("alice>")
+        child.sendline("/history 10")
+        child.expect("-- 3 older messages --")
+        child.expect("<bob> old 1")
+        child.expect("<bob> old 3")
+        child.expect("-- the beginning of the room --")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert "\x07" not in child.logfile_read.getvalue()  # history never rings the bell
+    finally:
+        server.child.terminate(force=True)
 
 
 def test_tab_completion_history_the_bell_and_the_pm_prompt_in_a_real_terminal(

@@ -2,20 +2,20 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.storage.memory import InMemoryRoomStore
 from app.adapters.tcp.server import ChatServer
 from tests.conftest import StartServer
 from tests.wire_client import WireClient
 
 
 @pytest.fixture
-def log() -> InMemoryMessageLog:
-    return InMemoryMessageLog()
+def log() -> InMemoryRoomStore:
+    return InMemoryRoomStore()
 
 
 @pytest.fixture
-def server(start_server: StartServer, log: InMemoryMessageLog) -> ChatServer:
-    return start_server(log=log, names=("Tamara", "Zed"))
+def server(start_server: StartServer, log: InMemoryRoomStore) -> ChatServer:
+    return start_server(store=log, names=("Tamara", "Zed"))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.storage.memory import InMemoryRoomStore
 from tests.wire_client import WireClient
 
 Registered = Callable[..., list[WireClient]]
@@ -32,7 +32,7 @@ def test_others_hear_of_a_join(registered: Registered, connect: Callable[[], Wir
 
 
 def test_a_public_message_reaches_everyone_with_an_echo_and_is_logged(
-    registered: Registered, log: InMemoryMessageLog
+    registered: Registered, log: InMemoryRoomStore
 ) -> None:
     alice, bob, cy = registered("alice", "bob", "cy")
     alice.send({"type": "public", "text": "hi all"})
@@ -44,7 +44,7 @@ def test_a_public_message_reaches_everyone_with_an_echo_and_is_logged(
 
 
 def test_a_private_message_reaches_only_the_two_parties(
-    registered: Registered, log: InMemoryMessageLog
+    registered: Registered, log: InMemoryRoomStore
 ) -> None:
     alice, bob, cy = registered("alice", "bob", "cy")
     alice.send({"type": "private", "to": "Bob", "text": "psst"})

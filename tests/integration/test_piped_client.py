@@ -3,10 +3,11 @@
 import io
 from collections.abc import Callable
 
-from app.adapters.storage.memory import InMemoryMessageLog
+from app.adapters.storage.memory import InMemoryRoomStore
 from app.adapters.tcp.client import ServerConnection
 from app.adapters.tcp.server import ChatServer
-from app.adapters.terminal.piped import run_piped
+from app.adapters.terminal.piped import HISTORY_MARKER, run_piped
+from app.services.chat import RoomSettings
 from tests.wire_client import WireClient
 
 
@@ -18,7 +19,7 @@ def run_client(server: ChatServer, nick: str | None, lines: list[str]) -> tuple[
 
 
 def test_each_line_is_sent_and_the_echo_of_the_last_arrives_before_it_quits(
-    server: ChatServer, log: InMemoryMessageLog
+    server: ChatServer, log: InMemoryRoomStore
 ) -> None:
     status, out, _ = run_client(server, "alice", ["hello", "/users", "last words"])
     assert status == 0
@@ -33,7 +34,7 @@ def test_the_first_line_is_the_nickname_when_none_is_given(server: ChatServer) -
     assert "welcome, carol!" in out
 
 
-def test_commands_work_from_a_pipe(server: ChatServer, log: InMemoryMessageLog) -> None:
+def test_commands_work_from_a_pipe(server: ChatServer, log: InMemoryRoomStore) -> None:
     bob = WireClient(server.address)
     bob.hello("bob")
     status, out, _ = run_client(
@@ -79,3 +80,24 @@ def test_a_server_that_goes_away_is_a_clear_message_and_status_1(
     status = run_piped(connection, "alice", lines(), out=out, err=err)  # type: ignore[arg-type]
     assert status == 1
     assert "the server closed: server closing" in err.getvalue()
+
+
+def test_a_pipe_marks_history_lines_so_a_script_can_tell_them_from_live_ones(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server(settings=RoomSettings(backlog=2))
+    bob = WireClient(server.address)
+    bob.hello("bob")
+    for text in ("one", "two", "three"):
+        bob.send({"type": "public", "text": text})
+    bob.drain()
+
+    status, out, _ = run_client(server, "alice", ["/history 5", "live line"])
+
+    assert status == 0
+    lines = out.splitlines()
+    marked = [line for line in lines if line.startswith(HISTORY_MARKER)]
+    assert [line.rsplit("> ", 1)[1] for line in marked] == ["two", "three", "one"]
+    assert any(line.endswith("<alice> live line") and "history" not in line for line in lines)
+    assert not any(line.startswith("--") for line in lines)  # no dividers in a pipe
+    bob.close()

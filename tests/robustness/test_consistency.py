@@ -3,8 +3,8 @@
 import threading
 from pathlib import Path
 
-from app.adapters.storage.files import FileMessageLog
 from tests.conftest import StartServer
+from tests.stores import disk_store
 from tests.wire_client import Frame, WireClient
 
 SENDERS = 20
@@ -15,7 +15,7 @@ TOTAL = SENDERS * MESSAGES
 def test_every_client_receives_all_messages_in_one_order_matching_the_log(
     start_server: StartServer, tmp_path: Path
 ) -> None:
-    server = start_server(log=FileMessageLog(tmp_path))
+    server = start_server(store=disk_store(tmp_path))
     clients = [WireClient(server.address) for _ in range(SENDERS)]
     for number, client in enumerate(clients):
         client.hello(f"s{number}")

@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
+from app.services.chat import RoomSettings
 from tests.conftest import StartServer
+from tests.fakes import ManualClock
 from tests.wire_client import WireClient
 
 
@@ -29,10 +31,11 @@ def killed_mid_frame(client: WireClient) -> None:
 
 
 @pytest.mark.parametrize("drop", [reset, half_close, killed_mid_frame], ids=lambda f: f.__name__)
-def test_a_dropped_client_leaves_exactly_once_and_its_nick_is_free_at_once(
+def test_a_dropped_client_leaves_exactly_once_and_its_nick_waits_out_the_grace(
     start_server: StartServer, drop: Callable[[WireClient], None]
 ) -> None:
-    server = start_server()
+    clock = ManualClock()
+    server = start_server(clock=clock, settings=RoomSettings(backlog=0, resume_grace=120))
     alice, witness = WireClient(server.address), WireClient(server.address)
     alice.hello("alice")
     witness.hello("witness")
@@ -41,11 +44,14 @@ def test_a_dropped_client_leaves_exactly_once_and_its_nick_is_free_at_once(
 
     leave = witness.expect("leave")
     assert (leave["nick"], leave["reason"]) == ("alice", "disconnected")
+    taker = WireClient(server.address)
+    assert taker.hello("alice")["renamed"] is True  # held for alice's return
+    clock.advance(120)
     again = WireClient(server.address)
     assert again.hello("alice")["renamed"] is False
-    assert [frame["type"] for frame in witness.drain()] == ["join"]  # no second leave
-    again.close()
-    witness.close()
+    assert [frame["type"] for frame in witness.drain()] == ["join", "join"]  # no second leave
+    for client in (taker, again, witness):
+        client.close()
 
 
 def test_a_half_closed_client_still_gets_what_it_was_owed(start_server: StartServer) -> None:

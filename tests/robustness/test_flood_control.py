@@ -5,8 +5,8 @@ import logging
 import structlog
 import structlog.testing
 
-from app.adapters.storage.memory import InMemoryMessageLog
-from app.adapters.tcp.intake import ConnectionLimits
+from app.adapters.storage.memory import InMemoryRoomStore
+from app.adapters.tcp.connection import ConnectionLimits
 from app.domain.flood import FloodLimits
 from tests.conftest import StartServer
 from tests.fakes import ManualMonotonic
@@ -20,8 +20,8 @@ def limited(clock: ManualMonotonic, rate: float = 5, burst: int = 10) -> Connect
 def test_messages_over_the_limit_are_refused_and_neither_delivered_logged_nor_counted(
     start_server: StartServer,
 ) -> None:
-    clock, log = ManualMonotonic(), InMemoryMessageLog()
-    server = start_server(log=log, limits=limited(clock))
+    clock, log = ManualMonotonic(), InMemoryRoomStore()
+    server = start_server(store=log, limits=limited(clock))
     flooder, witness = WireClient(server.address), WireClient(server.address)
     flooder.hello("flooder")
     witness.hello("witness")
@@ -99,6 +99,6 @@ def test_a_flood_of_refusals_is_one_console_line_not_one_per_frame(
             client.drain()
     finally:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    refusals = [e for e in logs if e["event"] == "client_error" and e["code"] == "rate_limited"]
+    refusals = [e for e in logs if e["event"] == "client_error" and e["error"] == "rate_limited"]
     assert len(refusals) == 1
     client.close()

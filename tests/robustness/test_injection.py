@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from app.adapters.storage.files import FileMessageLog
 from app.adapters.tcp.wire import PublicFrame
 from app.adapters.terminal.render import plain, render
 from tests.conftest import StartServer
 from tests.fakes import T0
+from tests.stores import disk_store
 from tests.wire_client import WireClient
 
 FORGERIES = [
@@ -21,7 +21,7 @@ FORGERIES = [
 
 
 def test_no_message_can_forge_a_second_log_line(start_server: StartServer, tmp_path: Path) -> None:
-    server = start_server(log=FileMessageLog(tmp_path))
+    server = start_server(store=disk_store(tmp_path))
     mallory = WireClient(server.address)
     mallory.hello("mallory")
     for text in FORGERIES:

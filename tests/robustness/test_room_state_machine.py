@@ -1,4 +1,5 @@
-"""The room service under random joins, leaves, renames and messages, checked after every step."""
+"""The room service under random joins, quits, drops, resumes, renames and messages, checked
+after every step against a model of what each person must have received."""
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -11,110 +12,197 @@ from hypothesis.stateful import (
     rule,
 )
 
-from app.adapters.storage.memory import InMemoryMessageLog
-from app.domain.errors import ChatError, InvalidNick, NickTaken, NoSuchUser
-from app.domain.events import PrivateMessage, PublicMessage
+from app.domain.commands import ResumeRequest
+from app.domain.errors import (
+    ChatError,
+    InvalidNick,
+    InvalidText,
+    NickTaken,
+    NoSuchUser,
+    NotRegistered,
+)
+from app.domain.events import History, PrivateMessage, PublicMessage, Welcome
 from app.domain.nicknames import fold_nick
-from app.services.chat import ChatService
-from tests.fakes import ManualClock, RecordingRecipient, names_from
+from tests.fakes import RecordingRecipient
+from tests.unit.room_harness import RoomHarness
 
 NICKS = st.sampled_from(["ann", "ANN", "Ann", "bob", "b0b", "cy", "zed", "bad nick", ""])
-TEXTS = st.sampled_from(["hi", "hello there", " ", "two\nlines", "ünï"])
+VALID_TEXTS = ("hi", "hello there", "ünï")
+TEXTS = st.sampled_from([*VALID_TEXTS, " ", "two\nlines"])
+
+
+class Person:
+    """One person over time: a session, and each connection it has had."""
+
+    def __init__(self, connection: RecordingRecipient) -> None:
+        self.connections = [connection]
+        self.nick: str | None = None  # None until a hello succeeds
+        self.token = ""
+        self.online = False
+        self.first_public = 0  # public messages said before its first hello
+
+    @property
+    def connection(self) -> RecordingRecipient:
+        return self.connections[-1]
+
+    def messages(self, connection: RecordingRecipient) -> list[PublicMessage | PrivateMessage]:
+        found: list[PublicMessage | PrivateMessage] = []
+        for event in connection.received:
+            if isinstance(event, History):
+                found += event.messages
+            elif isinstance(event, PublicMessage | PrivateMessage):
+                found.append(event)
+        return found
+
+    def seen(self) -> list[PublicMessage | PrivateMessage]:
+        return [m for connection in self.connections for m in self.messages(connection)]
 
 
 class RoomMachine(RuleBasedStateMachine):
-    members = Bundle("members")
+    people = Bundle("people")
 
     def __init__(self) -> None:
         super().__init__()
-        self.log = InMemoryMessageLog()
-        self.chat = ChatService(
-            log=self.log, clock=ManualClock(), suggest_name=names_from("Rand", "Rand", "Moe")
-        )
-        self.nick_of: dict[RecordingRecipient, str] = {}
-        self.publics_owed: dict[RecordingRecipient, int] = {}
-        self.sent_public = 0
-        self.sent_private = 0
+        self.room = RoomHarness(None, "Rand", "Rand", "Moe", backlog=0, grace=10**6)
+        self.chat = self.room.chat
+        self.publics: list[int] = []  # ids of every public message said
+        self.privates: dict[int, tuple[Person, Person]] = {}  # id -> (sender, recipient)
+        self.everyone: list[Person] = []
 
-    @rule(target=members, wanted=st.none() | NICKS)
-    def join(self, wanted: str | None) -> RecordingRecipient:
-        person = RecordingRecipient()
+    def in_room(self) -> list[Person]:
+        return [p for p in self.everyone if p.nick is not None]
+
+    @rule(target=people, wanted=st.none() | NICKS)
+    def join(self, wanted: str | None) -> Person:
+        person = Person(self.room.person())
+        self.everyone.append(person)
         try:
-            claim = self.chat.join(person, wanted)
+            joined = self.chat.join(person.connection, wanted)
         except InvalidNick:
-            assert wanted is not None
+            assert wanted in ("bad nick", "")
             return person  # not in the room; later requests get NotRegistered
-        self.nick_of[person] = claim.nick
-        self.publics_owed[person] = 0
+        welcome = person.connection.received[0]
+        assert isinstance(welcome, Welcome)
+        taken = wanted is not None and fold_nick(wanted) in self.folded_nicks(person)
+        assert joined.renamed == taken
+        person.nick, person.token, person.online = joined.nick, welcome.resume_token, True
+        person.first_public = len(self.publics)
         return person
 
-    @rule(person=consumes(members))
-    def leave(self, person: RecordingRecipient) -> None:
-        was = self.chat.leave(person, "quit")
-        assert was == self.nick_of.pop(person, None)
-        self.publics_owed.pop(person, None)
+    def folded_nicks(self, but: Person) -> set[str]:
+        return {fold_nick(p.nick) for p in self.in_room() if p is not but and p.nick}
 
-    @rule(person=members, wanted=NICKS)
-    def rename(self, person: RecordingRecipient, wanted: str) -> None:
+    @rule(person=consumes(people))
+    def quit(self, person: Person) -> None:
+        was = self.chat.quit(person.connection, "quit")
+        assert was == (person.nick if person.online else None)
+        if person.online:
+            person.nick, person.online = None, False
+
+    @rule(person=people)
+    def drop(self, person: Person) -> None:
+        was = self.chat.drop(person.connection, "disconnected")
+        assert was == (person.nick if person.online else None)
+        person.online = False
+
+    @rule(person=people)
+    def resume(self, person: Person) -> None:
+        if person.nick is None or person.online:
+            return
+        connection = self.room.person()
+        person.connections.append(connection)
+        last_id = max((m.id for m in person.seen()), default=0)
+        joined = self.chat.join(connection, "whatever", ResumeRequest(person.token, last_id))
+        assert (joined.resumed, joined.nick) == (True, person.nick)
+        welcome = connection.received[0]
+        assert isinstance(welcome, Welcome)
+        person.token, person.online = welcome.resume_token, True
+
+    @rule(person=people, wanted=NICKS)
+    def rename(self, person: Person, wanted: str) -> None:
         try:
-            change = self.chat.rename(person, wanted)
+            change = self.chat.rename(person.connection, wanted)
         except NickTaken:
-            others = {fold_nick(n) for p, n in self.nick_of.items() if p is not person}
-            assert fold_nick(wanted) in others
+            assert fold_nick(wanted) in self.folded_nicks(person)
             return
-        except ChatError:
-            assert person not in self.nick_of or wanted in ("bad nick", "")
+        except NotRegistered:
+            assert not person.online
             return
-        self.nick_of[person] = change.new
+        except InvalidNick:
+            assert wanted in ("bad nick", "")
+            return
+        assert person.online
+        person.nick = change.new
 
-    @rule(person=members, text=TEXTS)
-    def say_public(self, person: RecordingRecipient, text: str) -> None:
+    @rule(person=people, text=TEXTS)
+    def say_public(self, person: Person, text: str) -> None:
         try:
-            self.chat.say_public(person, text)
-        except ChatError:
+            message = self.chat.say_public(person.connection, text)
+        except NotRegistered:
+            assert not person.online
             return
-        assert person in self.nick_of
-        self.sent_public += 1
-        for member in self.publics_owed:
-            self.publics_owed[member] += 1
+        except InvalidText:
+            assert text not in VALID_TEXTS
+            return
+        assert person.online
+        assert text in VALID_TEXTS  # and a valid message from someone online is never refused
+        self.publics.append(message.id)
 
-    @precondition(lambda self: len(self.nick_of) > 0)
-    @rule(person=members, to=NICKS)
-    def say_private(self, person: RecordingRecipient, to: str) -> None:
+    @precondition(lambda self: len(self.everyone) > 0)
+    @rule(person=people, to=NICKS, text=TEXTS)
+    def say_private(self, person: Person, to: str, text: str) -> None:
+        online = {fold_nick(p.nick): p for p in self.in_room() if p.online and p.nick}
         try:
-            self.chat.say_private(person, to, "psst")
+            message = self.chat.say_private(person.connection, to, text)
+        except NotRegistered:
+            assert not person.online
+            return
         except NoSuchUser:
-            assert fold_nick(to) not in {fold_nick(n) for n in self.nick_of.values()}
+            assert person.online
+            assert fold_nick(to) not in online
             return
-        except ChatError:
+        except InvalidText:
+            assert text not in VALID_TEXTS
             return
-        self.sent_private += 1
+        except ChatError as error:
+            raise AssertionError(f"refused for no reason: {error!r}") from error
+        assert person.online
+        assert text in VALID_TEXTS
+        self.privates[message.id] = (person, online[fold_nick(to)])
 
     @invariant()
-    def nicks_are_unique_regardless_of_case(self) -> None:
-        folded = [fold_nick(nick) for nick in self.nick_of.values()]
+    def nicks_are_unique_regardless_of_case_online_or_away(self) -> None:
+        folded = [fold_nick(p.nick) for p in self.in_room() if p.nick]
         assert len(folded) == len(set(folded))
 
     @invariant()
     def totals_agree_with_the_log_and_the_room(self) -> None:
         snapshot = self.chat.snapshot()
-        assert snapshot.users == len(self.nick_of)
-        assert snapshot.public_total == len(self.log.public) == self.sent_public
-        assert snapshot.private_total == len(self.log.private) == self.sent_private
+        assert snapshot.users == sum(p.online for p in self.everyone)
+        assert snapshot.public_total == len(self.room.store.public) == len(self.publics)
+        assert snapshot.private_total == len(self.room.store.private) == len(self.privates)
 
     @invariant()
-    def ids_rise_in_the_log_and_for_every_member(self) -> None:
-        logged = sorted([m.id for m in self.log.public] + [m.id for m in self.log.private])
-        assert logged == list(range(1, len(logged) + 1))
-        for person in self.nick_of:
-            ids = [e.id for e in person.received if isinstance(e, PublicMessage | PrivateMessage)]
-            assert ids == sorted(set(ids))
+    def ids_rise_on_every_connection_without_a_duplicate(self) -> None:
+        for person in self.everyone:
+            for connection in person.connections:
+                ids = [m.id for m in person.messages(connection)]
+                assert ids == sorted(set(ids))
 
     @invariant()
-    def everyone_present_got_every_public_message_since_joining(self) -> None:
-        for person, owed in self.publics_owed.items():
-            got = sum(isinstance(event, PublicMessage) for event in person.received)
-            assert got == owed
+    def everyone_online_has_seen_every_public_message_since_joining_once(self) -> None:
+        for person in self.everyone:
+            seen = [m.id for m in person.seen() if isinstance(m, PublicMessage)]
+            assert len(seen) == len(set(seen))  # a resume replays nothing twice
+            if person.online:
+                assert seen == self.publics[person.first_public :]
+
+    @invariant()
+    def nobody_sees_a_private_message_that_was_not_theirs(self) -> None:
+        for person in self.everyone:
+            for message in person.seen():
+                if isinstance(message, PrivateMessage):
+                    assert person in self.privates[message.id]
 
 
 RoomMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)

@@ -1,7 +1,7 @@
-from app.adapters.bench.dialects import IrcDialect, V1Dialect
-from app.adapters.bench.loadgen import MARKER, message_text
-from app.adapters.bench.runner import Workload, plans_for
-from app.adapters.bench.stats import percentile
+from bench.dialects import IrcDialect, V1Dialect
+from bench.loadgen import MARKER, message_text
+from bench.runner import Workload, plans_for
+from bench.stats import percentile
 
 
 def test_percentiles_use_the_nearest_rank() -> None:

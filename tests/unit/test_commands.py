@@ -4,6 +4,7 @@ from app.adapters.tcp.wire import AskStats, AskUsers, ChangeNick, Quit, SendPriv
 from app.adapters.terminal.commands import (
     HELP_TEXT,
     EndPrivateChat,
+    FetchOlder,
     Leave,
     Send,
     ShowLocally,
@@ -76,3 +77,12 @@ def test_text_the_server_would_refuse_is_refused_locally_with_the_reason() -> No
     action = parse_input("x" * 2001)
     assert isinstance(action, ShowLocally)
     assert action.text.startswith("not sent:")
+
+
+def test_history_asks_for_older_messages_fifty_unless_told() -> None:
+    assert parse_input("/history") == FetchOlder(50)
+    assert parse_input("/history 200") == FetchOlder(200)
+    for wrong in ("/history 0", "/history 201", "/history lots", "/history ²"):
+        action = parse_input(wrong)
+        assert isinstance(action, ShowLocally)
+        assert action.text.startswith("usage: /history")

@@ -5,13 +5,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.adapters.tcp.frames import encode_event
+from app.adapters.tcp.codec import decode_line, encode_event
+from app.adapters.tcp.framing import Oversized
 from app.adapters.tcp.wire import (
+    AskHistory,
     AskStats,
     AskUsers,
     ChangeNick,
     ErrorFrame,
     Hello,
+    HistoryFrame,
     JoinFrame,
     LeaveFrame,
     NickChangedFrame,
@@ -21,6 +24,7 @@ from app.adapters.tcp.wire import (
     ProtocolError,
     PublicFrame,
     Quit,
+    ResumeFields,
     SendPrivate,
     SendPublic,
     ShutdownFrame,
@@ -32,7 +36,9 @@ from app.adapters.tcp.wire import (
     encode_frame,
     format_timestamp,
 )
-from app.domain.events import PrivateMessage
+from app.domain import commands
+from app.domain.errors import FrameTooLarge, InvalidFrame
+from app.domain.events import History, PrivateMessage, PublicMessage, Welcome
 from tests.fakes import T0
 
 texts = st.text(max_size=40)
@@ -41,8 +47,15 @@ stamps = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 ).map(lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000))
 
+ids = st.integers(1, 2**53)
 client_frames = st.one_of(
-    st.builds(Hello, nick=st.none() | nicks),
+    st.builds(
+        Hello,
+        nick=st.none() | nicks,
+        resume=st.none()
+        | st.builds(ResumeFields, token=st.text(min_size=1, max_size=40), last_id=st.integers(0)),
+    ),
+    st.builds(AskHistory, before=st.none() | ids, limit=st.integers(1, 200)),
     st.builds(SendPublic, text=texts),
     st.builds(SendPrivate, to=nicks, text=texts),
     st.builds(AskUsers),
@@ -58,6 +71,21 @@ server_frames = st.one_of(
         requested=st.none() | nicks,
         renamed=st.booleans(),
         users=st.lists(nicks),
+        ts=stamps,
+        resume_token=st.text(min_size=1, max_size=40),
+        resumed=st.booleans(),
+        last_id=st.integers(0, 2**53),
+    ),
+    st.builds(
+        HistoryFrame,
+        reason=st.sampled_from(["backlog", "resume", "request"]),
+        messages=st.lists(
+            st.builds(PublicFrame, id=ids, sender=nicks, text=texts, ts=stamps)
+            | st.builds(PrivateFrame, id=ids, sender=nicks, to=nicks, text=texts, ts=stamps),
+            max_size=3,
+        ),
+        more=st.booleans(),
+        gap=st.booleans(),
         ts=stamps,
     ),
     st.builds(PublicFrame, id=st.integers(1, 2**53), sender=nicks, text=texts, ts=stamps),
@@ -165,3 +193,95 @@ def test_a_private_message_is_encoded_as_the_protocol_shows_it() -> None:
 def test_the_client_refuses_a_server_frame_with_a_naive_timestamp() -> None:
     with pytest.raises(ProtocolError):
         decode_server_frame(b'{"type":"join","nick":"a","ts":"2026-11-23T20:57:43"}')
+
+
+def test_the_welcome_carries_what_a_client_needs_to_resume() -> None:
+    line = encode_event(
+        Welcome(
+            nick="alice",
+            requested="alice",
+            renamed=False,
+            users=("alice",),
+            at=T0,
+            resume_token="tok",
+            resumed=True,
+            last_id=1300,
+        )
+    )
+    fields = json.loads(line)
+    assert (fields["resume_token"], fields["resumed"], fields["last_id"]) == ("tok", True, 1300)
+
+
+def test_a_history_frame_holds_whole_message_frames_oldest_first() -> None:
+    line = encode_event(
+        History(
+            reason="backlog",
+            messages=(
+                PublicMessage(id=1, sender="bob", text="hi", sent_at=T0),
+                PrivateMessage(id=2, sender="bob", recipient="alice", text="psst", sent_at=T0),
+            ),
+            more=False,
+            at=T0,
+        )
+    )
+    assert json.loads(line) == {
+        "type": "history",
+        "reason": "backlog",
+        "messages": [
+            {"type": "public", "id": 1, "from": "bob", "text": "hi", "ts": format_timestamp(T0)},
+            {
+                "type": "private",
+                "id": 2,
+                "from": "bob",
+                "to": "alice",
+                "text": "psst",
+                "ts": format_timestamp(T0),
+            },
+        ],
+        "more": False,
+        "gap": False,
+        "ts": format_timestamp(T0),
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"type":"history","limit":0}',
+        b'{"type":"history","limit":201}',
+        b'{"type":"history","before":0}',
+        b'{"type":"history","limit":"50"}',
+        b'{"type":"hello","nick":"a","resume":{"token":"t","last_id":-1}}',
+        b'{"type":"hello","nick":"a","resume":{"token":"","last_id":1}}',
+        b'{"type":"hello","nick":"a","resume":{"token":"t","last_id":1,"x":1}}',
+    ],
+)
+def test_a_history_request_or_resume_out_of_bounds_is_an_invalid_frame(line: bytes) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode_client_frame(line)
+    assert caught.value.code == "invalid_frame"
+
+
+def test_a_history_request_defaults_to_the_newest_fifty() -> None:
+    assert decode_line(b'{"type":"history"}') == commands.FetchHistory(before=None, limit=50)
+
+
+def test_a_client_ignores_server_fields_it_does_not_know_the_server_refuses_client_ones() -> None:
+    newer = b'{"type":"join","nick":"a","ts":"2026-11-23T20:57:43.123Z","away":true}'
+    assert decode_server_frame(newer) == JoinFrame(nick="a", ts=T0)
+    with pytest.raises(ProtocolError):
+        decode_client_frame(b'{"type":"users","away":true}')
+
+
+def test_lines_become_protocol_neutral_commands() -> None:
+    resume = b'{"type":"hello","nick":"ann","resume":{"token":"t","last_id":7}}'
+    assert decode_line(resume) == commands.Join(
+        nick="ann", resume=commands.ResumeRequest(token="t", last_id=7)
+    )
+    assert decode_line(b'{"type":"quit"}') == commands.Leave(reason=None)
+    bad = decode_line(b"{")
+    assert isinstance(bad, commands.Malformed)
+    assert isinstance(bad.error, InvalidFrame)
+    too_long = decode_line(Oversized())
+    assert isinstance(too_long, commands.Malformed)
+    assert isinstance(too_long.error, FrameTooLarge)

@@ -1,4 +1,4 @@
-"""The message logs on disk: messages.txt and private_messages.txt, one line per message."""
+"""The text logs on disk: messages.txt and private_messages.txt, one line per message."""
 
 import contextlib
 import errno
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final
 
 from app.adapters.storage.lines import private_line, public_line
-from app.domain.events import PrivateMessage, PublicMessage
+from app.domain.events import Message, PublicMessage
 from app.services.ports import LoggedTotals
 
 PUBLIC_LOG_NAME: Final = "messages.txt"
@@ -25,8 +25,8 @@ class AppendOnlyLog:
 
     If the file is removed or replaced while the server runs, the next append notices and
     starts a new file at the same path, so messages never vanish into an unlinked file.
-    Not thread-safe by itself: the chat service appends under its lock, which also keeps
-    lines in message-id order.
+    Not thread-safe by itself: the room log appends under its lock, which also keeps lines
+    in message-id order.
     """
 
     def __init__(self, path: Path) -> None:
@@ -34,6 +34,7 @@ class AppendOnlyLog:
         self._fd = -1
         self._identity = (0, 0)
         self._size = 0
+        self._size_before_last = 0
         self._open()
         self.line_count = _count_lines(self._fd)
 
@@ -44,15 +45,25 @@ class AppendOnlyLog:
             _write_all(self._fd, data)
         except OSError:
             # Cut off whatever part of the line did reach the file: no half-logged message.
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, self._size)
+            self._truncate(self._size)
             raise
+        self._size_before_last = self._size
         self._size += len(data)
         self.line_count += 1
+
+    def undo_last(self) -> None:
+        """Take back the last line appended (its message could not be stored elsewhere)."""
+        self._truncate(self._size_before_last)
+        self._size = self._size_before_last
+        self.line_count -= 1
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+    def _truncate(self, size: int) -> None:
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, size)
 
     def _open(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -96,8 +107,9 @@ def _count_lines(fd: int) -> int:
     return count
 
 
-class FileMessageLog:
-    """Appends public messages to messages.txt and private ones to private_messages.txt."""
+class TextLogs:
+    """Public messages to messages.txt, private ones to private_messages.txt, as they have
+    always been written: the room log writes each line in the same step as its own record."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -110,19 +122,24 @@ class FileMessageLog:
             raise StorageUnavailable(
                 f"cannot keep message logs in {directory}: {reason}"
             ) from error
-        # Read once, here: the totals carry on from what earlier runs logged.
-        self._totals = LoggedTotals(
-            public=self._public.line_count, private=self._private.line_count
-        )
+        self._last: AppendOnlyLog | None = None
 
-    def totals(self) -> LoggedTotals:
-        return self._totals
+    def line_counts(self) -> LoggedTotals:
+        """Messages already in the files: what a room log new to this directory starts after."""
+        return LoggedTotals(public=self._public.line_count, private=self._private.line_count)
 
-    def append_public(self, message: PublicMessage) -> None:
-        self._public.append(public_line(message))
+    def append(self, message: Message) -> None:
+        if isinstance(message, PublicMessage):
+            self._public.append(public_line(message))
+            self._last = self._public
+        else:
+            self._private.append(private_line(message))
+            self._last = self._private
 
-    def append_private(self, message: PrivateMessage) -> None:
-        self._private.append(private_line(message))
+    def undo_last(self) -> None:
+        if self._last is not None:
+            self._last.undo_last()
+            self._last = None
 
     def close(self) -> None:
         self._public.close()

@@ -1,37 +1,60 @@
-"""One client's socket on the server side: reads frames in, queues frames out."""
+"""One client's socket on the server side: the glue between the transport, the v1 codec,
+the protocol-neutral Connection rules and the client's Outbox."""
 
+import contextlib
 import selectors
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Final
 
 import structlog
 
-from app.adapters.tcp.dispatch import AfterFrame, serve_frame
-from app.adapters.tcp.frames import ERROR_CODES, encode_event, error_frame
-from app.adapters.tcp.framing import LineSplitter, Oversized
-from app.adapters.tcp.intake import ConnectionLimits, FrameIntake, Refusal
+from app.adapters.tcp.codec import V1Decoder, encode_event
+from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.loop import IoLoop, Timer
 from app.adapters.tcp.outbox import Outbox
-from app.adapters.tcp.wire import (
-    ClientFrame,
-    ErrorCode,
-)
-from app.domain.errors import ChatError, ServerClosing, StorageFailed
-from app.domain.events import ChatEvent
+from app.domain.events import ChatEvent, History
+from app.domain.flood import FloodLimits
 from app.services.chat import ChatService
+from app.services.connection import (
+    DEFAULT_REGISTER_TIMEOUT,
+    Connection,
+    ConnectionRules,
+    Verdict,
+)
 from app.services.ports import Clock
 
 _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
+DEFAULT_MAX_OUTBUF: Final = 1 << 20
+# After the last byte is out and our FIN sent, how long to wait for the client's own end
+# (reading and dropping whatever it still sends) before closing: closing with its bytes
+# unread would reset the connection, and a reset can destroy what the client has not read.
+LINGER_SECONDS: Final = 2.0
+_CHUNKS_PER_FLUSH: Final = 4  # then let the other clients on this loop have a turn
 
 
-class ClientConnection:
-    """A client as the chat service sees it (its Recipient), served by one IoLoop.
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client may cost the server."""
 
-    `deliver` may be called from any thread, under the service lock: it only appends bytes
-    to a buffer and asks the loop to flush, so no client ever waits for another's socket.
-    Everything else runs on the loop's thread.
+    max_outbuf: int = DEFAULT_MAX_OUTBUF  # bytes owed before it is dropped as too slow
+    flood: FloodLimits = field(default_factory=FloodLimits)
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
+    monotonic: Callable[[], float] = time.monotonic
+
+    @property
+    def rules(self) -> ConnectionRules:
+        return ConnectionRules(flood=self.flood, register_timeout=self.register_timeout)
+
+
+class TcpConnection:
+    """A client over TCP as the chat service sees it (its Recipient), served by one IoLoop.
+
+    The Recipient methods may be called from any thread, under the service lock: they only
+    queue and ask the loop to flush. Everything else runs on the loop's thread.
     """
 
     def __init__(
@@ -41,87 +64,124 @@ class ClientConnection:
         *,
         loop: IoLoop,
         chat: ChatService,
+        feed: EncodedFeed,
         clock: Clock,
-        on_closed: Callable[["ClientConnection"], None],
         limits: ConnectionLimits,
+        followers: set["TcpConnection"],
+        on_flushed: Callable[["TcpConnection"], None],
+        on_closed: Callable[["TcpConnection"], None],
     ) -> None:
         self.peer = peer
         self.loop = loop
         self._sock = sock
-        self._chat = chat
-        self._clock = clock
-        self._on_closed = on_closed
         self._limits = limits
-        self._intake = FrameIntake(limits)
-        self._register_timer: Timer | None = None
-        self._splitter = LineSplitter()
+        self._followers = followers  # this loop's clients that follow the feed
+        self._on_flushed = on_flushed
+        self._on_closed = on_closed
         self._log = _log.bind(peer=peer)
-        self._outbox = Outbox()
-        # Set by any thread, cleared by the loop just before it gathers: a put that finds it
-        # set is sure to be gathered; one that finds it clear schedules another flush.
+        self._decoder = V1Decoder()
+        self._outbox = Outbox(feed)
+        self._rules = Connection(
+            chat,
+            self,
+            rules=limits.rules,
+            clock=clock,
+            events=self._log,
+            now=limits.monotonic(),
+        )
+        self._timer: Timer | None = None  # the hello timeout, then the linger timeout
+        # Set by any thread, cleared by the loop just before it flushes: a queueing call
+        # that finds it set is sure to be flushed; one that finds it clear schedules a flush.
         self._flush_scheduled = False
-        self._dropped = False  # no more output accepted: it overflowed or closed
         # Loop thread only.
-        self._reading = True
-        self._close_when_flushed = False
-        self._close_reason = "quit"
+        self._closing = False  # serving nothing more; flushing what is owed
+        self._draining = False  # all sent and our FIN out; waiting for the client's end
         self._closed = False
+        self._blocked = False  # the socket took less than it was given: wait until writable
         self._watching = 0
 
-    # --- the Recipient port: any thread -------------------------------------------------
+    # --- the Recipient port: any thread ---------------------------------------------------
 
     def deliver(self, event: ChatEvent) -> None:
-        self.send_bytes(encode_event(event))
+        self._outbox.put(encode_event(event))
+        self._schedule_flush()
 
-    def send_bytes(self, data: bytes) -> None:
-        """Queue `data` and see that the loop flushes it; never waits for the socket."""
-        if self._dropped:
-            return
-        self._outbox.put(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush_queued)
+    def deliver_pages(self, pages: Iterator[History]) -> None:
+        self._outbox.put_pages(encode_event(page) for page in pages)
+        self._schedule_flush()
+
+    def follow(self) -> None:
+        # Called while serving this client's own hello, so on its loop's thread: it joins
+        # the followers before that loop's next feed pass can free what it is owed.
+        self._outbox.follow()
+        self._followers.add(self)
+
+    def unfollow(self) -> None:
+        self._outbox.unfollow()
+
+    def end(self, reason: str) -> None:
+        self._log.info("connection_superseded", reason=reason)
+        self.loop.call_soon(self._close_after_flush)
 
     def socket_option(self, level: int, option: int) -> int:
         """A socket option as the kernel has it (for diagnostics and tests)."""
         return self._sock.getsockopt(level, option)
 
-    # --- lifecycle: loop thread ----------------------------------------------------------
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    # --- lifecycle: loop thread -----------------------------------------------------------
 
     def start(self) -> None:
         self._log.info("client_connected")
-        self._register_timer = self.loop.call_later(
-            self._limits.register_timeout, self._on_register_timeout
-        )
+        self._timer = self.loop.call_later(self._limits.register_timeout, self._registration_due)
         self._update_watch()
 
     def finish(self, shutdown_frame: bytes) -> None:
-        """The server is stopping: send what is queued (and a shutdown to the unregistered)."""
+        """The server is stopping: send what is owed, the shutdown frame last, then close.
+        A client in the room gets that frame from the feed; any other, here."""
         if self._closed:
             return
-        if not self._chat.is_registered(self):
-            self.send_bytes(shutdown_frame)
-        self._close_after_flush("server_shutdown")
+        if self._outbox.cursor is None:
+            self._outbox.put(shutdown_frame)
+        self._close_after_flush()
 
     def abort(self) -> None:
-        """Close now, whatever is still queued."""
+        """Close now, whatever is still owed."""
         self._end("server_shutdown")
 
-    # --- socket events: loop thread ------------------------------------------------------
+    def feed_grew(self) -> None:
+        """The room feed has new entries (the server calls this once per batch)."""
+        if self._closed or self._draining:
+            return
+        if not self._blocked:
+            self._flush()
+        elif self._outbox.owed() > self._limits.max_outbuf:
+            self._drop_slow_consumer()
+
+    def feed_position(self) -> int | None:
+        return None if self._closed else self._outbox.feed_position()
+
+    @property
+    def flushed(self) -> bool:
+        """Everything owed has gone out (or the socket is closed)."""
+        return self._closed or self._draining
+
+    # --- socket events: loop thread -------------------------------------------------------
 
     def _on_ready(self, mask: int) -> None:
         try:
             if mask & selectors.EVENT_READ:
                 self._read()
             if mask & selectors.EVENT_WRITE and not self._closed:
+                self._blocked = False
                 self._flush()
         except Exception:
             # Our own bug: log it with its traceback and end this connection only.
             self._log.exception("connection_failed")
             self._end("server_error")
-
-    def _flush_queued(self) -> None:
-        self._on_ready(selectors.EVENT_WRITE)
 
     def _read(self) -> None:
         try:
@@ -131,66 +191,33 @@ class ClientConnection:
         except OSError:
             self._end("disconnected")
             return
+        if self._draining:
+            if not data:
+                self._end("closed")
+            return  # what a client sends after its goodbye is dropped unread
         if not data:
             # The peer is done sending; it may still read what it is owed (a half-close).
-            self._leave("disconnected")
-            self._close_after_flush("disconnected")
+            self._rules.lost("disconnected")
+            self._close_after_flush()
             return
-        for line in self._splitter.feed(data):
-            if not self._reading:
+        for command in self._decoder.feed(data):
+            if self._closing:
                 break  # it quit, or we are closing: what follows is not served
-            self._handle_line(line)
+            if self._rules.receive(command, self._limits.monotonic()) is Verdict.CLOSE:
+                self._close_after_flush()
 
-    def _handle_line(self, line: bytes | Oversized) -> None:
-        admitted = self._intake.admit(line)
-        if isinstance(admitted, Refusal):
-            self._reply_error(admitted.code, admitted.message, quietly=admitted.quiet)
-            self._note_frame(valid=admitted.was_valid)
-        else:
-            self._serve(admitted)
-
-    def _serve(self, frame: ClientFrame) -> None:
-        try:
-            after = serve_frame(self._chat, self, frame, self._log)
-        except ServerClosing:
-            return  # the shutdown frame is already on its way: nothing more to say
-        except ChatError as error:
-            if isinstance(error, StorageFailed):  # the operator must hear of this one
-                self._log.error("storage_failed", reason=str(error.__cause__))
-            code = ERROR_CODES[type(error)]
-            self._reply_error(code, str(error))
-            self._note_frame(valid=code != "invalid_frame")
-            return
-        self._note_frame(valid=True)
-        if after is AfterFrame.CLOSE:
-            self._close_after_flush("quit")
-
-    def _note_frame(self, *, valid: bool) -> None:
-        if self._intake.too_many_invalid(valid=valid) and self._reading:
-            limit = self._limits.flood.max_invalid_streak
-            self._reply_error("invalid_frame", f"{limit} invalid frames in a row: goodbye")
-            self._leave("invalid_frames")
-            self._close_after_flush("invalid_frames")
-
-    def _on_register_timeout(self) -> None:
-        if self._closed or not self._reading or self._chat.is_registered(self):
-            return
-        seconds = self._limits.register_timeout
-        self._reply_error("not_registered", f"no hello within {seconds:g} seconds: goodbye")
-        self._close_after_flush("register_timeout")
-
-    def _reply_error(self, code: ErrorCode, message: str, *, quietly: bool = False) -> None:
-        """The one place a client's mistake becomes an error frame (and a console line)."""
-        if not quietly:
-            self._log.info("client_error", code=code, message=message)
-        self.send_bytes(error_frame(code, message, self._clock.now()))
+    def _registration_due(self) -> None:
+        if not self._closed and self._rules.registration_due() is Verdict.CLOSE:
+            self._close_after_flush()
 
     def _flush(self) -> None:
-        if self._closed:
-            return
         self._flush_scheduled = False
-        chunk = self._outbox.next_chunk()
-        if chunk:
+        if self._closed or self._draining:
+            return
+        for _ in range(_CHUNKS_PER_FLUSH):
+            chunk = self._outbox.next_chunk()
+            if not chunk:
+                break
             try:
                 sent = self._sock.send(chunk)
             except (BlockingIOError, InterruptedError):
@@ -199,11 +226,16 @@ class ClientConnection:
                 self._end("disconnected")
                 return
             self._outbox.sent(chunk, sent)
-        if len(self._outbox.unsent) > self._limits.max_outbuf:
-            # It is not reading: drop it rather than let memory grow without bound.
+            if sent < len(chunk):
+                self._blocked = True
+                break
+        else:
+            self._schedule_flush()  # more is owed: after the other clients have had a turn
+        if self._blocked and self._outbox.owed() > self._limits.max_outbuf:
+            # It is not reading: drop it rather than let what it is owed grow without bound.
             self._drop_slow_consumer()
-        elif self._close_when_flushed and not self._outbox.unsent:
-            self._end(self._close_reason)
+        elif self._closing and self._outbox.done():
+            self._finish_output()
         else:
             self._update_watch()
 
@@ -211,38 +243,53 @@ class ClientConnection:
         self._log.warning("slow_consumer_dropped", max_outbuf=self._limits.max_outbuf)
         self._end("slow_consumer")
 
-    def _close_after_flush(self, reason: str) -> None:
-        self._reading = False
-        self._close_when_flushed = True
-        self._close_reason = reason
+    def _close_after_flush(self) -> None:
+        if self._closed or self._closing:
+            return
+        self._closing = True
         self._flush()
 
+    def _finish_output(self) -> None:
+        """All sent: say so with a FIN, then wait (a little) for the client's own end."""
+        self._draining = True
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_WR)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_later(LINGER_SECONDS, lambda: self._end("linger_timeout"))
+        self._update_watch()
+        self._on_flushed(self)
+
     def _update_watch(self) -> None:
-        wanted = (selectors.EVENT_READ if self._reading else 0) | (
-            selectors.EVENT_WRITE if self._outbox.unsent else 0
+        reading = (not self._closing) or self._draining
+        wanted = (selectors.EVENT_READ if reading else 0) | (
+            selectors.EVENT_WRITE if self._blocked else 0
         )
         if wanted != self._watching:
             self.loop.watch(self._sock, wanted, self._on_ready)
             self._watching = wanted
 
     def _end(self, reason: str) -> None:
-        """The one way out: exactly one leave for a registered client, then the socket closes."""
+        """The one way out: the session is dropped if still held, then the socket closes."""
         if self._closed:
             return
         self._closed = True
-        self._reading = False
-        self._dropped = True
         self._outbox.clear()
-        self._leave(reason)
-        if self._register_timer is not None:
-            self._register_timer.cancel()  # and let go of this connection now, not in 30 s
+        self._rules.lost(reason)
+        if self._timer is not None:
+            self._timer.cancel()  # and let go of this connection now, not when it is due
         if self._watching:
             self.loop.watch(self._sock, 0, self._on_ready)
+        self._followers.discard(self)
+        self._discard_unread()
         self._sock.close()
         self._log.info("client_disconnected")
         self._on_closed(self)
 
-    def _leave(self, reason: str) -> None:
-        nick = self._chat.leave(self, reason)
-        if nick is not None:
-            self._log.info("client_left", nick=nick, reason=reason)
+    def _discard_unread(self) -> None:
+        """Read what the client sent and we did not: closing with it unread would reset the
+        connection, and a reset can destroy what the client has not yet read."""
+        with contextlib.suppress(OSError):
+            for _ in range(16):
+                if not self._sock.recv(_RECV_BYTES):
+                    return

@@ -1,48 +1,127 @@
-"""Bytes on their way to one client's socket."""
+"""What one client is owed, in the order it is owed: its place in the shared feed, the
+frames meant for it alone, and what a send left over."""
 
 from collections import deque
+from collections.abc import Iterator
+from typing import Final
+
+from app.adapters.tcp.encoded_feed import EncodedFeed
+
+# Draw more from the feed or a replay only when less than this is waiting for the socket:
+# what a client is behind on stays in the shared feed, not in a copy of its own.
+REFILL_BELOW: Final = 64 << 10
+CHUNK_BYTES: Final = 256 << 10
+
+Pages = Iterator[bytes]
 
 
 class Outbox:
-    """Any thread may `put`; only the connection's loop thread gathers and sends.
+    """A frame for this client alone is placed after every broadcast published before it:
+    a private message after the public ones that came first, a welcome before the feed it
+    opens, a replay (pages drawn one at a time) before the live traffic that follows it.
 
-    A deque append is atomic, so putting takes no lock and never waits. Queued items are
-    shared: a broadcast is encoded once and every recipient's queue holds the same bytes
-    object, copied into `unsent` only when that recipient's loop gets round to it.
+    `put`, `put_pages`, `follow` and `unfollow` may be called from any thread (a deque append
+    is atomic); everything else is for the connection's loop thread.
     """
 
-    def __init__(self) -> None:
-        self._queue: deque[bytes] = deque()
-        self.unsent = bytearray()  # loop thread only
-        self.put = self._queue.append  # the deque's own method: no extra call per put
+    __slots__ = ("_feed", "_own", "_stop", "cursor", "unsent")
 
-    def gather(self) -> int:
-        """Move everything put so far behind what is unsent; returns the bytes now waiting."""
-        queue, unsent = self._queue, self.unsent
-        # Pop a counted number of items: puts from other threads may land meanwhile, and
-        # they wait for the next gather rather than race this one.
-        for _ in range(len(queue)):
-            unsent += queue.popleft()
-        return len(unsent)
+    def __init__(self, feed: EncodedFeed) -> None:
+        self._feed = feed
+        self._own: deque[tuple[int, bytes | Pages]] = deque()  # (feed position, frame)
+        self.cursor: int | None = None  # the next feed entry owed; None: not following
+        self._stop: int | None = None  # owed the feed only up to here (it left the room)
+        self.unsent = bytearray()
+
+    def put(self, frame: bytes) -> None:
+        self._own.append((self._feed.end, frame))
+
+    def put_pages(self, pages: Pages) -> None:
+        self._own.append((self._feed.end, pages))
+
+    def follow(self) -> None:
+        self.cursor, self._stop = self._feed.end, None
+
+    def unfollow(self) -> None:
+        if self.cursor is not None and self._stop is None:
+            self._stop = self._feed.end
 
     def next_chunk(self) -> bytes | bytearray:
-        """What to hand to `send` next: everything waiting, in order.
-
-        The common case of a quiet room, one frame waiting and nothing left over, hands out
-        the shared frame itself rather than a copy of it.
-        """
-        if not self.unsent and len(self._queue) == 1:
-            return self._queue.popleft()
-        self.gather()
-        return self.unsent
+        """What to hand to `send` next, in order; empty when nothing is owed right now."""
+        if len(self.unsent) >= REFILL_BELOW:
+            return self.unsent
+        end = self._feed.end
+        parts: list[bytes | bytearray] = []
+        own = self._own
+        while own:
+            position, frame = own[0]
+            if position > end:
+                break  # put after the feed position read above: next time
+            if not self._read_feed(position, parts):
+                return self._joined(parts)  # the chunk is full before this frame's turn
+            if isinstance(frame, bytes):
+                parts.append(frame)
+                own.popleft()
+                continue
+            page = next(frame, None)
+            if page is None:
+                own.popleft()
+                continue
+            parts.append(page)  # one page at a time; nothing after it goes out before it
+            return self._joined(parts)
+        self._read_feed(end, parts)
+        return self._joined(parts)
 
     def sent(self, chunk: bytes | bytearray, count: int) -> None:
         """`count` bytes of `chunk` (from next_chunk) went out; keep the rest, in order."""
         if chunk is self.unsent:
             del self.unsent[:count]
         elif count < len(chunk):
-            self.unsent += chunk[count:]
+            self.unsent += memoryview(chunk)[count:]
+
+    def owed(self) -> int:
+        """Bytes waiting: unsent, the feed it is behind on, and frames queued for it alone."""
+        waiting = len(self.unsent) + sum(
+            len(frame) for _, frame in list(self._own) if isinstance(frame, bytes)
+        )
+        if self.cursor is not None:
+            waiting += self._feed.size(self.cursor, self._feed_limit(self._feed.end))
+        return waiting
+
+    def done(self) -> bool:
+        """Nothing owed now, and (once it has left) nothing more to come from the feed."""
+        if self.unsent or self._own:
+            return False
+        return self.cursor is None or self.cursor >= self._feed_limit(self._feed.end)
+
+    def feed_position(self) -> int | None:
+        """The oldest feed entry this client may still need; None if it needs none."""
+        if self.cursor is None or (self._stop is not None and self.cursor >= self._stop):
+            return None
+        return self.cursor
 
     def clear(self) -> None:
-        self._queue.clear()
+        self._own.clear()
         self.unsent.clear()
+        self.cursor = None
+
+    def _read_feed(self, upto: int, parts: list[bytes | bytearray]) -> bool:
+        """Add the feed entries owed before position `upto`; False if the chunk filled first."""
+        if self.cursor is None:
+            return True
+        limit = self._feed_limit(upto)
+        if self.cursor < limit:
+            budget = CHUNK_BYTES - len(self.unsent) - sum(len(part) for part in parts)
+            data, self.cursor = self._feed.read(self.cursor, limit, max(1, budget))
+            parts.append(data)
+        return self.cursor >= limit
+
+    def _feed_limit(self, upto: int) -> int:
+        return upto if self._stop is None else min(upto, self._stop)
+
+    def _joined(self, parts: list[bytes | bytearray]) -> bytes | bytearray:
+        if not self.unsent and len(parts) == 1:
+            return parts[0]  # the common case: one slice of the feed, sent without a copy
+        for part in parts:
+            self.unsent += part
+        return self.unsent

@@ -1,4 +1,5 @@
-"""The threaded TCP server: accepts clients and spreads them over a few I/O threads."""
+"""The threaded TCP server: accepts clients, spreads them over a few I/O threads, and sends
+the room feed to each of them from the one copy encoded for all."""
 
 import contextlib
 import functools
@@ -7,15 +8,18 @@ import selectors
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Final
 
 import structlog
 
-from app.adapters.tcp.connection import ClientConnection
-from app.adapters.tcp.frames import error_frame
-from app.adapters.tcp.intake import ConnectionLimits
+from app.adapters.tcp.codec import encode_event, error_frame
+from app.adapters.tcp.connection import ConnectionLimits, TcpConnection
+from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.loop import IoLoop
 from app.adapters.tcp.wire import ShutdownFrame, encode_frame
+from app.domain.errors import ServerFull
+from app.domain.events import ChatEvent
 from app.domain.metrics import MetricsSnapshot
 from app.services.chat import ChatService
 from app.services.ports import Clock
@@ -25,6 +29,16 @@ _log = structlog.get_logger()
 DEFAULT_IO_THREADS: Final = 1
 DEFAULT_MAX_CLIENTS: Final = 10_000
 _ACCEPTS_PER_WAKE: Final = 64
+
+
+@dataclass
+class _LoopShare:
+    """One I/O loop and the clients on it that follow the feed."""
+
+    loop: IoLoop
+    followers: set[TcpConnection] = field(default_factory=set)
+    pass_pending: bool = False  # a feed pass is queued on the loop
+    low_water: int = 0  # the oldest feed entry one of these clients may still need
 
 
 class ChatServer:
@@ -53,16 +67,18 @@ class ChatServer:
         self._listener = socket.create_server(address, family=family, backlog=1024)
         self._listener.setblocking(False)
         self.address: tuple[str, int] = self._listener.getsockname()[:2]
-        self._loops = [IoLoop(f"chat-io-{index}") for index in range(max(1, io_threads))]
-        self._next_loop = itertools.cycle(self._loops)
-        self._connections: set[ClientConnection] = set()
+        self._feed = EncodedFeed()
+        self._shares = [_LoopShare(IoLoop(f"chat-io-{index}")) for index in range(io_threads)]
+        self._next_share = itertools.cycle(self._shares)
+        self._connections: set[TcpConnection] = set()
         self._all_closed = threading.Condition()
         self._stopping = False
+        chat.feed.subscribe(self._broadcast)
 
     def start(self) -> None:
-        for loop in self._loops:
-            loop.start()
-        acceptor = self._loops[0]
+        for share in self._shares:
+            share.loop.start()
+        acceptor = self._shares[0].loop
         acceptor.call_soon(
             lambda: acceptor.watch(self._listener, selectors.EVENT_READ, self._accept)
         )
@@ -75,7 +91,7 @@ class ChatServer:
         with self._all_closed:
             return len(self._connections)
 
-    def connections(self) -> list[ClientConnection]:
+    def connections(self) -> list[TcpConnection]:
         with self._all_closed:
             return list(self._connections)
 
@@ -91,9 +107,9 @@ class ChatServer:
                 return
             self._stopping = True
             connections = list(self._connections)
-        acceptor = self._loops[0]
+        acceptor = self._shares[0].loop
         acceptor.call_soon(self._close_listener)
-        # Under the service lock: every message accepted so far is queued before this frame.
+        # The shutdown frame goes on the feed after every message accepted so far.
         self._chat.shut_down(reason)
         farewell = encode_frame(ShutdownFrame(reason=reason, ts=self._clock.now()))
         for connection in connections:
@@ -101,19 +117,47 @@ class ChatServer:
         deadline = time.monotonic() + grace_seconds
         with self._all_closed:
             self._all_closed.wait_for(
-                lambda: not self._connections, timeout=max(0.0, deadline - time.monotonic())
+                lambda: all(connection.flushed for connection in self._connections),
+                timeout=max(0.0, deadline - time.monotonic()),
             )
-            stragglers = list(self._connections)
-        for connection in stragglers:
+            remaining = list(self._connections)
+        stragglers = [connection for connection in remaining if not connection.flushed]
+        for connection in remaining:
             connection.loop.call_soon(connection.abort)
-        for loop in self._loops:
-            loop.stop()
-        for loop in self._loops:
-            loop.join(timeout=0.5)
+        for share in self._shares:
+            share.loop.stop()
+        for share in self._shares:
+            share.loop.join(timeout=0.5)
         _log.info("server_stopped", unflushed_clients=len(stragglers))
 
+    # --- the feed -------------------------------------------------------------------------
+
+    def _broadcast(self, event: ChatEvent) -> None:
+        """A new feed entry (under the chat service's lock): encode it once, wake the loops."""
+        self._feed.append(encode_event(event))
+        for share in self._shares:
+            if not share.pass_pending:
+                share.pass_pending = True
+                share.loop.call_soon(functools.partial(self._feed_pass, share))
+
+    def _feed_pass(self, share: _LoopShare) -> None:
+        """Let every follower on this loop send what it now owes; free what nobody needs."""
+        share.pass_pending = False
+        low_water = self._feed.end
+        for connection in list(share.followers):
+            connection.feed_grew()
+            position = connection.feed_position()
+            if position is None:
+                share.followers.discard(connection)
+            elif position < low_water:
+                low_water = position
+        share.low_water = low_water
+        self._feed.release(min(other.low_water for other in self._shares))
+
+    # --- accepting ------------------------------------------------------------------------
+
     def _close_listener(self) -> None:
-        self._loops[0].watch(self._listener, 0, self._accept)
+        self._shares[0].loop.watch(self._listener, 0, self._accept)
         self._listener.close()
 
     def _accept(self, _mask: int) -> None:
@@ -134,14 +178,18 @@ class ChatServer:
         with self._all_closed:
             full = len(self._connections) >= self._max_clients or self._stopping
             if not full:
-                connection = ClientConnection(
+                share = next(self._next_share)
+                connection = TcpConnection(
                     sock,
                     peer,
-                    loop=next(self._next_loop),
+                    loop=share.loop,
                     chat=self._chat,
+                    feed=self._feed,
                     clock=self._clock,
-                    on_closed=self._forget,
                     limits=self._limits,
+                    followers=share.followers,
+                    on_flushed=self._notify,
+                    on_closed=self._forget,
                 )
                 self._connections.add(connection)
                 self._all_closed.notify_all()
@@ -153,11 +201,15 @@ class ChatServer:
     def _refuse(self, sock: socket.socket, peer: str) -> None:
         message = f"the server holds {self._max_clients} clients already; try again later"
         with contextlib.suppress(OSError):  # it is being turned away anyway
-            sock.send(error_frame("server_full", message, self._clock.now()))
+            sock.send(error_frame(ServerFull(message), self._clock.now()))
         sock.close()
         _log.warning("client_refused", peer=peer, reason="server_full")
 
-    def _forget(self, connection: ClientConnection) -> None:
+    def _notify(self, _connection: TcpConnection) -> None:
+        with self._all_closed:
+            self._all_closed.notify_all()
+
+    def _forget(self, connection: TcpConnection) -> None:
         with self._all_closed:
             self._connections.discard(connection)
             self._all_closed.notify_all()

@@ -1,7 +1,9 @@
 """Protocol v1 frames as pydantic models, and their JSON-lines codec. Pure: bytes in and out.
 
-Every frame is one JSON object on one line; "type" picks the model. Models forbid extra
-fields and are strict about types, so what one side sends the other can trust in shape.
+Every frame is one JSON object on one line; "type" picks the model. Models are strict about
+types, so what one side sends the other can trust in shape. The server refuses fields it
+does not know in client frames; a client ignores them in server frames, so that a newer
+server can add fields without breaking older clients.
 """
 
 from datetime import UTC, datetime
@@ -18,6 +20,8 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+
+from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -45,12 +49,22 @@ class Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
 
+class ServerFrameBase(Frame):
+    model_config = ConfigDict(extra="ignore")  # forward compatible: unknown fields are skipped
+
+
 # --- client to server ---------------------------------------------------------------------
+
+
+class ResumeFields(Frame):
+    token: str = Field(min_length=1, max_length=256)
+    last_id: NonNegativeInt
 
 
 class Hello(Frame):
     type: Literal["hello"] = "hello"
     nick: str | None = None
+    resume: ResumeFields | None = None
 
 
 class SendPublic(Frame):
@@ -87,24 +101,34 @@ class Quit(Frame):
     reason: str | None = None
 
 
+class AskHistory(Frame):
+    type: Literal["history"] = "history"
+    before: PositiveInt | None = None
+    limit: int = Field(default=HISTORY_DEFAULT_LIMIT, ge=1, le=HISTORY_MAX_LIMIT)
+
+
 ClientFrame = Annotated[
-    Hello | SendPublic | SendPrivate | AskUsers | ChangeNick | AskStats | Ping | Quit,
+    Hello | SendPublic | SendPrivate | AskUsers | ChangeNick | AskStats | Ping | Quit | AskHistory,
     Field(discriminator="type"),
 ]
 
 # --- server to client ---------------------------------------------------------------------
 
 
-class WelcomeFrame(Frame):
+class WelcomeFrame(ServerFrameBase):
     type: Literal["welcome"] = "welcome"
     nick: str
     requested: str | None
     renamed: bool
     users: list[str]
     ts: Timestamp
+    # Older servers sent none of these: the defaults read as "cannot resume".
+    resume_token: str | None = None
+    resumed: bool = False
+    last_id: NonNegativeInt = 0
 
 
-class PublicFrame(Frame):
+class PublicFrame(ServerFrameBase):
     type: Literal["public"] = "public"
     id: PositiveInt
     sender: str = Field(alias="from")
@@ -112,7 +136,7 @@ class PublicFrame(Frame):
     ts: Timestamp
 
 
-class PrivateFrame(Frame):
+class PrivateFrame(ServerFrameBase):
     type: Literal["private"] = "private"
     id: PositiveInt
     sender: str = Field(alias="from")
@@ -121,33 +145,45 @@ class PrivateFrame(Frame):
     ts: Timestamp
 
 
-class JoinFrame(Frame):
+MessageFrame = Annotated[PublicFrame | PrivateFrame, Field(discriminator="type")]
+
+
+class HistoryFrame(ServerFrameBase):
+    type: Literal["history"] = "history"
+    reason: Literal["backlog", "resume", "request"]
+    messages: list[MessageFrame]
+    more: bool
+    gap: bool = False
+    ts: Timestamp
+
+
+class JoinFrame(ServerFrameBase):
     type: Literal["join"] = "join"
     nick: str
     ts: Timestamp
 
 
-class LeaveFrame(Frame):
+class LeaveFrame(ServerFrameBase):
     type: Literal["leave"] = "leave"
     nick: str
     reason: str
     ts: Timestamp
 
 
-class NickChangedFrame(Frame):
+class NickChangedFrame(ServerFrameBase):
     type: Literal["nick"] = "nick"
     old: str
     new: str
     ts: Timestamp
 
 
-class UsersFrame(Frame):
+class UsersFrame(ServerFrameBase):
     type: Literal["users"] = "users"
     users: list[str]
     ts: Timestamp
 
 
-class StatsFrame(Frame):
+class StatsFrame(ServerFrameBase):
     type: Literal["stats"] = "stats"
     users: NonNegativeInt
     public_total: NonNegativeInt
@@ -155,20 +191,20 @@ class StatsFrame(Frame):
     ts: Timestamp
 
 
-class PongFrame(Frame):
+class PongFrame(ServerFrameBase):
     type: Literal["pong"] = "pong"
     token: str | None
     ts: Timestamp
 
 
-class ErrorFrame(Frame):
+class ErrorFrame(ServerFrameBase):
     type: Literal["error"] = "error"
     code: ErrorCode
     message: str
     ts: Timestamp
 
 
-class ShutdownFrame(Frame):
+class ShutdownFrame(ServerFrameBase):
     type: Literal["shutdown"] = "shutdown"
     reason: str
     ts: Timestamp
@@ -178,6 +214,7 @@ ServerFrame = Annotated[
     WelcomeFrame
     | PublicFrame
     | PrivateFrame
+    | HistoryFrame
     | JoinFrame
     | LeaveFrame
     | NickChangedFrame

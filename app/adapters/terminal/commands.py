@@ -12,6 +12,7 @@ from app.adapters.tcp.wire import (
     SendPrivate,
     SendPublic,
 )
+from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
 from app.domain.errors import InvalidText
 from app.domain.text import validate_text
 
@@ -23,6 +24,7 @@ Commands:
   /exit               leave the private conversation
   /nick NEW           change your nickname
   /stats              users online and message totals
+  /history [N]        show N older public messages (default 50, at most 200)
   /me ACTION          say what you do: "/me waves" shows as "* alice waves"
   /quit [REASON]      leave the chat
   /help               this list
@@ -32,6 +34,13 @@ Anything else is said to everyone. Start a line with // to say something beginni
 @dataclass(frozen=True)
 class Send:
     frame: ClientFrame
+
+
+@dataclass(frozen=True)
+class FetchOlder:
+    """Ask for `limit` public messages older than the oldest one shown."""
+
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class ShowLocally:
     text: str
 
 
-Action = Send | StartPrivateChat | EndPrivateChat | Leave | ShowLocally | None
+Action = Send | FetchOlder | StartPrivateChat | EndPrivateChat | Leave | ShowLocally | None
 
 
 def parse_input(line: str, partner: str | None = None) -> Action:
@@ -76,6 +85,8 @@ def parse_input(line: str, partner: str | None = None) -> Action:
             return Send(AskUsers())
         case "stats":
             return Send(AskStats())
+        case "history":
+            return _fetch_older(rest)
         case "msg" | "w":
             to, _, text = rest.partition(" ")
             if not to or not text.strip():
@@ -101,6 +112,14 @@ def parse_input(line: str, partner: str | None = None) -> Action:
             return Leave(Quit(reason=rest or None))
         case _:
             return ShowLocally(f"unknown command /{name}; /help lists the commands")
+
+
+def _fetch_older(argument: str) -> Action:
+    if not argument:
+        return FetchOlder(HISTORY_DEFAULT_LIMIT)
+    if argument.isascii() and argument.isdigit() and 1 <= int(argument) <= HISTORY_MAX_LIMIT:
+        return FetchOlder(int(argument))
+    return ShowLocally(f"usage: /history [N], N from 1 to {HISTORY_MAX_LIMIT}")
 
 
 def _say(text: str, partner: str | None) -> Action:

@@ -19,6 +19,7 @@ COMMANDS: Final = (
     "/exit",
     "/nick",
     "/stats",
+    "/history",
     "/me",
     "/quit",
 )

@@ -50,6 +50,8 @@ CHAT_STYLE = Style.from_dict(
         "private": "ansimagenta",
         "mention": "reverse bold",
         "warning": "ansiyellow",
+        "history": "ansibrightblack",
+        "divider": "ansibrightblack bold",
         "error": "ansired bold",
         **{f"nick{index}": _NICK_PALETTE[index] for index in range(NICK_COLOURS)},
     }

@@ -13,6 +13,8 @@ from app.adapters.terminal.session import ChatSession
 
 # How long to wait at end of input for the server to echo the last message.
 _CATCH_UP_SECONDS: Final = 10.0
+# Starts every line that comes from the room's history rather than live.
+HISTORY_MARKER: Final = "[history] "
 
 
 def run_piped(
@@ -31,7 +33,7 @@ def run_piped(
         with output_lock:
             print(plain(fragments), file=out, flush=True)
 
-    session = ChatSession(connection, show, pacer)
+    session = ChatSession(connection, show, pacer, history_marker=HISTORY_MARKER)
     feed = iter(lines)
     if nick is None:  # as when typed: the first line is the nickname; a blank one, random
         nick = next(feed, "").rstrip("\r\n").strip() or None

@@ -7,7 +7,7 @@ from typing import Final
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import WelcomeFrame
-from app.adapters.terminal.render import notice, printable
+from app.adapters.terminal.render import Fragments, notice, printable
 from app.adapters.terminal.session import ChatSession, Show
 
 FIRST_DELAY: Final = 1.0
@@ -26,6 +26,25 @@ def backoff_delays(
     while True:
         yield min(cap, delay * (1 + jitter * (2 * uniform() - 1)))
         delay = min(cap, delay * 2)
+
+
+def _not_resumed(wanted: str, nick: str) -> Fragments:
+    """The server had no session to resume (expired, or lost): a fresh start, said plainly."""
+    if nick != wanted:
+        return [
+            (
+                "class:warning",
+                f"* reconnected, but {printable(wanted)} was taken:"
+                f" you are {printable(nick)} now (/nick changes it)",
+            )
+        ]
+    return [
+        (
+            "class:warning",
+            f"* reconnected as {printable(nick)}, but as a new session:"
+            " what was said while you were away is not shown",
+        )
+    ]
 
 
 def reconnect(
@@ -47,23 +66,16 @@ def reconnect(
         session.connection = connection
         try:
             answer = session.register(wanted)
+            if isinstance(answer, WelcomeFrame) and answer.resumed:
+                show(notice(f"* reconnected as {printable(answer.nick)}"))
+                session.read_replay()  # what was missed, before what was typed meanwhile
         except ConnectionLost:
             continue
         if not isinstance(answer, WelcomeFrame):
             connection.close()  # full, say: try again later
             continue
-        if answer.nick != wanted:
-            show(
-                [
-                    (
-                        "class:warning",
-                        f"* reconnected, but {printable(wanted)} was taken:"
-                        f" you are {printable(answer.nick)} now (/nick changes it)",
-                    )
-                ]
-            )
-        else:
-            show(notice(f"* reconnected as {printable(answer.nick)}"))
+        if not answer.resumed:
+            show(_not_resumed(wanted, answer.nick))
         session.resume()
         return True
     return False

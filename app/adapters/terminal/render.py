@@ -12,6 +12,7 @@ from typing import Final, assert_never
 
 from app.adapters.tcp.wire import (
     ErrorFrame,
+    HistoryFrame,
     JoinFrame,
     LeaveFrame,
     NickChangedFrame,
@@ -101,6 +102,18 @@ def welcome_lines(frame: WelcomeFrame) -> Fragments:
     return lines
 
 
+def divider(text: str) -> Fragments:
+    """A line that separates history from live traffic: '-- earlier --'."""
+    return [("class:divider", f"-- {text} --")]
+
+
+def history_line(frame: PublicFrame | PrivateFrame, me: str) -> Fragments:
+    """A message from the room's history: laid out as live, but dimmed and never highlighted
+    (it was news when it was said, not now)."""
+    line = render(frame, me) or []
+    return [("class:history", text) for _, text in line]
+
+
 def render(frame: ServerFrame | ProtocolError, me: str) -> Fragments | None:
     """The line(s) to show for `frame` to the user called `me`; None for nothing to show."""
     if isinstance(frame, ProtocolError):
@@ -140,8 +153,8 @@ def render(frame: ServerFrame | ProtocolError, me: str) -> Fragments | None:
                     f" {frame.private_total} private messages in all",
                 ),
             ]
-        case PongFrame():
-            return None
+        case PongFrame() | HistoryFrame():
+            return None  # a history frame is shown by the session, which pages it
         case ErrorFrame():
             return [stamp, ("class:error", f" ! {printable(frame.message)} ({frame.code})")]
         case ShutdownFrame():

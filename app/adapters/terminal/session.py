@@ -9,8 +9,11 @@ from typing import Final
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import (
+    AskHistory,
+    ClientFrame,
     ErrorFrame,
     Hello,
+    HistoryFrame,
     JoinFrame,
     LeaveFrame,
     NickChangedFrame,
@@ -19,6 +22,7 @@ from app.adapters.tcp.wire import (
     PrivateFrame,
     ProtocolError,
     PublicFrame,
+    ResumeFields,
     SendPrivate,
     SendPublic,
     ServerFrame,
@@ -28,12 +32,14 @@ from app.adapters.tcp.wire import (
 )
 from app.adapters.terminal.commands import (
     EndPrivateChat,
+    FetchOlder,
     Leave,
     Send,
     ShowLocally,
     StartPrivateChat,
     parse_input,
 )
+from app.adapters.terminal.history import HistoryView
 from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.render import Fragments, notice, printable, render
 from app.domain.text import breaks_lines
@@ -43,10 +49,19 @@ MAX_HELD_LINES: Final = 100
 
 
 class ChatSession:
-    """Turns typed lines into frames and received frames into lines, for either front end."""
+    """Turns typed lines into frames and received frames into lines, for either front end.
+
+    `history_marker`: None shows history under dividers, dimmed (a terminal); a string
+    starts every history line with it instead (a pipe, for scripts to tell them apart).
+    """
 
     def __init__(
-        self, connection: ServerConnection, show: Show, pacer: MessagePacer | None = None
+        self,
+        connection: ServerConnection,
+        show: Show,
+        pacer: MessagePacer | None = None,
+        *,
+        history_marker: str | None = None,
     ) -> None:
         self.connection = connection
         self._pacer = pacer or MessagePacer()
@@ -61,26 +76,41 @@ class ChatSession:
         # Typing and catching up must not interleave; re-entrant, as catching up submits.
         self._send_lock = threading.RLock()
         self._show = show
+        self._history = HistoryView(show, history_marker)
+        self.resume_token: str | None = None  # from the last welcome: gets this session back
+        self._pongs_lock = threading.Lock()  # the reader sets pongs, the typist waits on them
         self._waiting_pongs: dict[str, threading.Event] = {}
         self._tokens = itertools.count(1)
 
+    @property
+    def replaying(self) -> bool:
+        """A resume's replay has begun and not yet ended."""
+        return self._history.replaying
+
     def register(self, wanted: str | None, timeout: float = 10.0) -> WelcomeFrame | ErrorFrame:
-        """Say hello; returns the welcome, or the error that refused the nick."""
-        self.connection.send(Hello(nick=wanted))
+        """Say hello (resuming the session we had, if any); returns the welcome, or the
+        error that refused the nick."""
+        resume = None
+        if self.resume_token is not None:
+            resume = ResumeFields(token=self.resume_token, last_id=self._history.last_id)
+        self.connection.send(Hello(nick=wanted, resume=resume))
         while True:
-            try:
-                frame = self.connection.read_frame(timeout)
-            except TimeoutError as error:
-                raise ConnectionLost("the server did not answer the hello") from error
-            if frame is None:
-                raise ConnectionLost("the server closed the connection")
+            frame = self._next_frame(timeout, "the server did not answer the hello")
             if isinstance(frame, WelcomeFrame):
                 self.nick = frame.nick
                 self.online = set(frame.users)
+                self.resume_token = frame.resume_token
+                self._history.welcomed(frame)
                 return frame
             if isinstance(frame, ErrorFrame):
                 return frame
             self._receive(frame)
+
+    def read_replay(self, timeout: float = 30.0) -> None:
+        """Show the replay of a resumed session up to its last page (so that what was typed
+        meanwhile goes out after it)."""
+        while self._history.replaying:
+            self._receive(self._next_frame(timeout, "the server stopped in the replay"))
 
     def read_until_closed(self) -> None:
         """Show every frame as it arrives; returns when the server is gone."""
@@ -89,8 +119,9 @@ class ChatSession:
                 self._receive(frame)
         finally:
             self.ended.set()
-            for pong in self._waiting_pongs.values():
-                pong.set()
+            with self._pongs_lock:
+                for pong in self._waiting_pongs.values():
+                    pong.set()
 
     def submit(self, line: str) -> bool:
         """Act on one typed line. False once the user has asked to quit."""
@@ -99,17 +130,9 @@ class ChatSession:
             case None:
                 pass
             case Send(frame=frame):
-                with self._send_lock:
-                    if not self.connected:
-                        self._hold(line)
-                        return True
-                    if isinstance(frame, SendPublic | SendPrivate):
-                        self._pacer.wait_for_turn()
-                    try:
-                        self.connection.send(frame)
-                    except ConnectionLost:
-                        self.connected = False  # the reader will notice and reconnect
-                        self._hold(line)
+                self._send(line, frame)
+            case FetchOlder(limit=limit):
+                self._send(line, AskHistory(before=self._history.oldest_public, limit=limit))
             case StartPrivateChat(partner=partner):
                 self.partner = partner
                 self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
@@ -144,6 +167,34 @@ class ChatSession:
         """Lines typed while disconnected that never went out (for the user to see)."""
         return list(self.held)
 
+    def caught_up(self, timeout: float) -> bool:
+        """Wait until the server has answered everything sent so far (a ping as a barrier).
+
+        Frames from one connection are served in order, so the pong comes after every echo
+        or error owed for what was sent before it.
+        """
+        token = f"sync-{next(self._tokens)}"
+        answered = threading.Event()
+        with self._pongs_lock:
+            if self.ended.is_set():
+                return False
+            self._waiting_pongs[token] = answered
+        self.connection.send(Ping(token=token))
+        return answered.wait(timeout) and not self.ended.is_set()
+
+    def _send(self, line: str, frame: ClientFrame) -> None:
+        with self._send_lock:
+            if not self.connected:
+                self._hold(line)
+                return
+            if isinstance(frame, SendPublic | SendPrivate):
+                self._pacer.wait_for_turn()
+            try:
+                self.connection.send(frame)
+            except ConnectionLost:
+                self.connected = False  # the reader will notice and reconnect
+                self._hold(line)
+
     def _hold(self, line: str) -> None:
         if len(self.held) >= MAX_HELD_LINES:
             self._show(
@@ -158,33 +209,24 @@ class ChatSession:
         self.held.append(line)
         self._show(notice(f"* not connected: will send when back ({len(self.held)} waiting)"))
 
-    def caught_up(self, timeout: float) -> bool:
-        """Wait until the server has answered everything sent so far (a ping as a barrier).
-
-        Frames from one connection are served in order, so the pong comes after every echo
-        or error owed for what was sent before it.
-        """
-        token = f"sync-{next(self._tokens)}"
-        answered = threading.Event()
-        self._waiting_pongs[token] = answered
-        if self.ended.is_set():
-            return False
-        self.connection.send(Ping(token=token))
-        return answered.wait(timeout) and not self.ended.is_set()
+    def _next_frame(self, timeout: float, silence: str) -> ServerFrame | ProtocolError:
+        try:
+            frame = self.connection.read_frame(timeout)
+        except TimeoutError as error:
+            raise ConnectionLost(silence) from error
+        if frame is None:
+            raise ConnectionLost("the server closed the connection")
+        return frame
 
     def _receive(self, frame: ServerFrame | ProtocolError) -> None:
-        if isinstance(frame, PublicFrame | PrivateFrame) and breaks_lines(frame.text):
-            # The protocol forbids this: a rogue or broken server. Say so; show none of it.
-            self._show(
-                [
-                    (
-                        "class:warning",
-                        f"! dropped a message from {printable(frame.sender)}:"
-                        " it held control characters, which the protocol forbids",
-                    )
-                ]
-            )
+        if isinstance(frame, PublicFrame | PrivateFrame) and not acceptable(frame, self._show):
             return
+        if isinstance(frame, HistoryFrame):
+            messages = [message for message in frame.messages if acceptable(message, self._show)]
+            self._history.receive(frame, messages, self.nick)
+            return
+        if isinstance(frame, PublicFrame | PrivateFrame):
+            self._history.saw(frame)
         text = render(frame, self.nick)  # before tracking: "you are now known as ..."
         if text is not None:
             self._show(text)
@@ -200,8 +242,11 @@ class ChatSession:
                     self.partner = new  # keep talking to the same person under the new name
             case LeaveFrame(nick=nick) if nick == self.partner:
                 self._show(notice(f"* {printable(nick)} left; /exit to talk to everyone again"))
-            case PongFrame(token=token) if token in self._waiting_pongs:
-                self._waiting_pongs.pop(token).set()
+            case PongFrame(token=token) if token is not None:
+                with self._pongs_lock:
+                    answered = self._waiting_pongs.pop(token, None)
+                if answered is not None:
+                    answered.set()
             case ShutdownFrame(reason=reason):
                 self.shutdown_reason = reason
             case _:
@@ -220,3 +265,20 @@ class ChatSession:
                 self.online = set(users)
             case _:
                 pass
+
+
+def acceptable(frame: PublicFrame | PrivateFrame, show: Show) -> bool:
+    """Whether a message keeps to the protocol's text rules; if not, say it was dropped."""
+    if not breaks_lines(frame.text):
+        return True
+    # The protocol forbids this: a rogue or broken server. Say so; show none of it.
+    show(
+        [
+            (
+                "class:warning",
+                f"! dropped a message from {printable(frame.sender)}:"
+                " it held control characters, which the protocol forbids",
+            )
+        ]
+    )
+    return False

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from app.adapters.bench.dialects import Dialect, dialect_named
+from bench.dialects import Dialect, dialect_named
 
 MARKER: Final = b"MSG#"
 _RECV_BYTES: Final = 262_144

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.adapters.bench.loadgen import LoadWorker, WorkerPlan, WorkerResult
-from app.adapters.bench.stats import ProcessSample, percentile, sample_process
+from bench.loadgen import LoadWorker, WorkerPlan, WorkerResult
+from bench.stats import ProcessSample, percentile, sample_process
 
 _STATS_INTERVAL_SECONDS = 5.0
 

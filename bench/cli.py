@@ -1,4 +1,4 @@
-"""Composition root of `chat-bench`: one workload against one server, v1 or IRC."""
+"""The `chat-bench` and `chat-bench-suite` commands: one workload, or all three of them."""
 
 import argparse
 import json
@@ -6,8 +6,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.adapters.bench.runner import Report, Workload, run_workload
-from app.adapters.bench.suite import run_suite, table
+from bench.runner import Report, Workload, run_workload
+from bench.suite import run_suite, table
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -11,14 +11,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from app.adapters.bench.runner import Report, Workload, run_workload
+from bench.runner import Report, Workload, run_workload
 
 CHAT_PORT: Final = 56555
 IRC_PORT: Final = 56667
-NGIRCD_CONFIG: Final = Path(__file__).resolve().parents[3] / "bench" / "ngircd.conf"
+NGIRCD_CONFIG: Final = resources.files("bench") / "ngircd.conf"
+# The chat-server installed beside this Python: run as an operator would run it.
+CHAT_SERVER: Final = str(Path(sys.executable).parent / "chat-server")
 
 
 # ngircd registers clients in time that grows with the number already there (10,000 took
@@ -95,9 +98,7 @@ def _running(command: list[str], port: int) -> Iterator[int]:
 def chat_server() -> Iterator[int]:
     with tempfile.TemporaryDirectory() as logs:
         command = [
-            sys.executable,
-            "-m",
-            "app.main_server",
+            CHAT_SERVER,
             "--port",
             str(CHAT_PORT),
             "--rate",

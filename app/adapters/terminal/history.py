@@ -1,0 +1,94 @@
+"""History frames as the client shows them, and what it remembers of the room's history:
+the newest id it has seen (to resume from) and the oldest (to page back from)."""
+
+from collections.abc import Callable
+
+from app.adapters.tcp.wire import HistoryFrame, PrivateFrame, PublicFrame, WelcomeFrame
+from app.adapters.terminal.render import Fragments, divider, history_line, notice
+
+MessageFrame = PublicFrame | PrivateFrame
+
+
+class HistoryView:
+    """`marker` None: history under dividers, dimmed; else every history line starts with
+    `marker` and there are no dividers (for a pipe)."""
+
+    def __init__(self, show: Callable[[Fragments], None], marker: str | None) -> None:
+        self._show = show
+        self._marker = marker
+        self.last_id = 0  # the newest message this client has seen (or needs no longer)
+        self.oldest_public: int | None = None  # where /history pages back from
+        self.replaying = False
+        self._replay: list[MessageFrame] = []
+        self._replay_gap = False
+        self._replay_upto = 0
+
+    def welcomed(self, frame: WelcomeFrame) -> None:
+        if frame.resumed:
+            # What was missed arrives as a replay; until it has all come, last_id stays.
+            self.replaying, self._replay, self._replay_gap = True, [], False
+            self._replay_upto = frame.last_id
+        else:
+            # Older messages come only as history: none of them is missed.
+            self.last_id = max(self.last_id, frame.last_id)
+
+    def saw(self, message: MessageFrame) -> None:
+        self.last_id = max(self.last_id, message.id)
+        if isinstance(message, PublicFrame) and (
+            self.oldest_public is None or message.id < self.oldest_public
+        ):
+            self.oldest_public = message.id
+
+    def receive(self, frame: HistoryFrame, messages: list[MessageFrame], me: str) -> None:
+        """One history frame, its messages already checked against the protocol's rules."""
+        for message in messages:
+            self.saw(message)
+        match frame.reason:
+            case "backlog":
+                self._block("earlier", messages, me)
+            case "request":
+                self._older(messages, me, more=frame.more)
+            case "resume":
+                self._replay += messages
+                self._replay_gap |= frame.gap
+                if not frame.more:
+                    self._end_replay(me)
+
+    def _older(self, messages: list[MessageFrame], me: str, *, more: bool) -> None:
+        if not messages:
+            self._show(notice("* no older messages: that is the beginning of the room"))
+            return
+        self._block(f"{len(messages)} older message{_plural(messages)}", messages, me)
+        if not more and self._marker is None:
+            self._show(divider("the beginning of the room"))
+
+    def _end_replay(self, me: str) -> None:
+        replay, self._replay = self._replay, []
+        self.replaying = False
+        self.last_id = max(self.last_id, self._replay_upto)
+        if self._replay_gap:
+            self._show(
+                [
+                    (
+                        "class:warning",
+                        "! some messages from while you were away are no longer on the server",
+                    )
+                ]
+            )
+        if not replay:
+            self._show(notice("* nothing was said while you were away"))
+            return
+        self._block(f"{len(replay)} message{_plural(replay)} while you were away", replay, me)
+
+    def _block(self, title: str, messages: list[MessageFrame], me: str) -> None:
+        if self._marker is not None:
+            for message in messages:
+                self._show([("", self._marker), *history_line(message, me)])
+            return
+        self._show(divider(title))
+        for message in messages:
+            self._show(history_line(message, me))
+
+
+def _plural(items: list[MessageFrame]) -> str:
+    return "" if len(items) == 1 else "s"

@@ -1,0 +1,87 @@
+"""What a client can ask of the room, whatever wire protocol carried the request."""
+
+from dataclasses import dataclass
+from typing import Final
+
+from app.domain.errors import ChatError
+
+HISTORY_DEFAULT_LIMIT: Final = 50
+HISTORY_MAX_LIMIT: Final = 200
+
+
+@dataclass(frozen=True)
+class ResumeRequest:
+    """The secret of a dropped session, and the newest message id its client saw."""
+
+    token: str
+    last_id: int
+
+
+@dataclass(frozen=True)
+class Join:
+    nick: str | None
+    resume: ResumeRequest | None = None
+
+
+@dataclass(frozen=True)
+class SayPublic:
+    text: str
+
+
+@dataclass(frozen=True)
+class SayPrivate:
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ListUsers:
+    pass
+
+
+@dataclass(frozen=True)
+class Rename:
+    nick: str
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    pass
+
+
+@dataclass(frozen=True)
+class Ping:
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchHistory:
+    """The newest `limit` public messages older than `before` (None: the newest of all)."""
+
+    before: int | None = None
+    limit: int = HISTORY_DEFAULT_LIMIT
+
+
+@dataclass(frozen=True)
+class Leave:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Something arrived that is no command (the codec says why); it is answered, not served."""
+
+    error: ChatError
+
+
+Command = (
+    Join | SayPublic | SayPrivate | ListUsers | Rename | ShowStats | Ping | FetchHistory | Leave
+)
+
+
+def costs_a_message(item: Command | Malformed) -> bool:
+    """Does it draw on the message allowance (else on the larger one for everything else)?
+
+    Messages, and history requests: an answer can be as large as two hundred messages.
+    """
+    return isinstance(item, SayPublic | SayPrivate | FetchHistory)

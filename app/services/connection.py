@@ -1,0 +1,186 @@
+"""One client connection's life, whatever its wire protocol or transport: commands in, a
+verdict out, replies on their way to the client through its Recipient. No sockets here."""
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum, auto
+from typing import Final, assert_never
+
+from app.domain.commands import (
+    Command,
+    FetchHistory,
+    Join,
+    Leave,
+    ListUsers,
+    Malformed,
+    Ping,
+    Rename,
+    SayPrivate,
+    SayPublic,
+    ShowStats,
+    costs_a_message,
+)
+from app.domain.errors import (
+    ChatError,
+    InvalidFrame,
+    InvalidText,
+    NotRegistered,
+    RateLimited,
+    ServerClosing,
+    StorageFailed,
+)
+from app.domain.events import Refusal
+from app.domain.flood import FloodGuard, FloodLimits, FrameKind
+from app.services.chat import ChatService
+from app.services.ports import Clock, EventLog, Recipient
+
+DEFAULT_REGISTER_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class ConnectionRules:
+    """What one client may do before it is cut off, for every protocol alike."""
+
+    flood: FloodLimits = field(default_factory=FloodLimits)
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
+
+
+class Verdict(Enum):
+    CONTINUE = auto()
+    CLOSE = auto()  # serve nothing more: send what the client is owed, then close
+
+
+class Connection:
+    """The rules of a connection's life, in one place: registration within the timeout,
+    flood control (which commands count as messages), the run of invalid input that ends a
+    connection, and quit. Like h11's Connection: the caller feeds it what arrived and the
+    time, and acts on the verdict; the chat service does the rest.
+    """
+
+    def __init__(
+        self,
+        chat: ChatService,
+        client: Recipient,
+        *,
+        rules: ConnectionRules,
+        clock: Clock,
+        events: EventLog,
+        now: float,
+    ) -> None:
+        self._chat = chat
+        self._client = client
+        self._rules = rules
+        self._clock = clock
+        self._events = events
+        self._flood = FloodGuard(rules.flood, now)
+        self._in_refused_run = False  # the last command was refused for the rate limit
+        self.open = True  # False once it is closing: nothing more is served
+
+    def receive(self, item: Command | Malformed, now: float) -> Verdict:
+        """Serve (or refuse) one command; `now` is monotonic seconds, for flood control."""
+        if not self.open:
+            return Verdict.CLOSE
+        kind = FrameKind.MESSAGE if costs_a_message(item) else FrameKind.CONTROL
+        if not self._flood.allow(kind, now):
+            # One console line per run of refusals: a flood must not flood the console too.
+            self._refuse(RateLimited(self._rate_limit_text(kind)), quietly=self._in_refused_run)
+            self._in_refused_run = True
+            return self._tally(valid=not isinstance(item, Malformed))
+        self._in_refused_run = False
+        if isinstance(item, Malformed):
+            self._refuse(item.error)
+            return self._tally(valid=False)
+        try:
+            verdict = self._serve(item)
+        except ServerClosing:
+            return Verdict.CONTINUE  # the shutdown frame is already on its way
+        except ChatError as error:
+            if isinstance(error, StorageFailed):  # the operator must hear of this one
+                self._events.error("storage_failed", reason=str(error.__cause__))
+            self._refuse(error)
+            return self._tally(valid=not isinstance(error, InvalidText))
+        self._tally(valid=True)
+        return verdict
+
+    def registration_due(self) -> Verdict:
+        """The hello timeout has passed: close, unless the client has said hello."""
+        if not self.open or self._chat.is_registered(self._client):
+            return Verdict.CONTINUE
+        seconds = self._rules.register_timeout
+        self._refuse(NotRegistered(f"no hello within {seconds:g} seconds: goodbye"))
+        self.open = False
+        return Verdict.CLOSE
+
+    def lost(self, reason: str) -> None:
+        """The connection is gone (or is being cut): the session waits for a resume."""
+        self.open = False
+        nick = self._chat.drop(self._client, reason)
+        if nick is not None:
+            self._events.info("client_left", nick=nick, reason=reason)
+
+    def _serve(self, command: Command) -> Verdict:
+        chat, client = self._chat, self._client
+        match command:
+            case Join():
+                joined = chat.join(client, command.nick, command.resume)
+                self._events.info(
+                    "client_resumed" if joined.resumed else "client_registered",
+                    nick=joined.nick,
+                    requested=command.nick,
+                    renamed=joined.renamed,
+                )
+            case SayPublic():
+                chat.say_public(client, command.text)
+            case SayPrivate():
+                chat.say_private(client, command.to, command.text)
+            case ListUsers():
+                chat.list_users(client)
+            case Rename():
+                changed = chat.rename(client, command.nick)
+                if changed.old != changed.new:
+                    self._events.info("nick_changed", old=changed.old, new=changed.new)
+            case ShowStats():
+                chat.report_stats(client)
+            case Ping():
+                chat.ping(client, command.token)
+            case FetchHistory():
+                chat.history(client, command.before, command.limit)
+            case Leave():
+                nick = chat.quit(client, "quit")
+                if nick is None:
+                    raise NotRegistered()
+                self._events.info("client_left", nick=nick, reason="quit", said=command.reason)
+                self.open = False
+                return Verdict.CLOSE
+            case _:
+                assert_never(command)
+        return Verdict.CONTINUE
+
+    def _tally(self, *, valid: bool) -> Verdict:
+        """Count one command's validity; too many invalid ones in a row end the connection."""
+        if not self._flood.record(valid=valid) or not self.open:
+            return Verdict.CONTINUE
+        limit = self._rules.flood.max_invalid_streak
+        self._refuse(InvalidFrame(f"{limit} invalid frames in a row: goodbye"))
+        self.lost("invalid_frames")
+        return Verdict.CLOSE
+
+    def _refuse(self, error: ChatError, *, quietly: bool = False) -> None:
+        """The one place a client's mistake becomes a reply (and a console line)."""
+        if not quietly:
+            self._events.info("client_error", error=error_name(error), message=str(error))
+        self._client.deliver(Refusal(error=error, at=self._clock.now()))
+
+    def _rate_limit_text(self, kind: FrameKind) -> str:
+        flood = self._rules.flood
+        if kind is FrameKind.MESSAGE:
+            return (
+                f"slow down: at most {flood.rate:g} messages a second (bursts of {flood.burst});"
+                " this one was not sent"
+            )
+        return "slow down: too many requests; this one was not served"
+
+
+def error_name(error: ChatError) -> str:
+    """'RateLimited' -> 'rate_limited': a name for console lines, whatever the protocol."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()

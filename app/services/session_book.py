@@ -1,0 +1,125 @@
+"""The room's sessions: opened at hello, found again by resume token, kept through a dropped
+connection for the grace, and written through to the store so they outlive a restart."""
+
+import hashlib
+import heapq
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from app.domain.sessions import Session
+from app.services.ports import EventLog, SessionStore
+
+
+def token_digest(token: str) -> bytes:
+    """What is kept of a resume token: enough to recognise it, useless to anyone who reads it."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+class SessionBook:
+    """Sessions by id and by token. Not thread-safe: the chat service holds its lock.
+
+    The store is written through on every change, but a failed write only costs the ability
+    to resume after a restart, so it is reported and the room carries on.
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        grace: timedelta,
+        make_secret: Callable[[], str],
+        events: EventLog,
+    ) -> None:
+        self._store = store
+        self._grace = grace
+        self._make_secret = make_secret
+        self._events = events
+        self._by_id: dict[str, Session] = {}
+        self._id_by_digest: dict[bytes, str] = {}
+        self._expiries: list[tuple[datetime, str]] = []  # heap of dropped sessions' ends
+
+    def __getitem__(self, session_id: str) -> Session:
+        return self._by_id[session_id]
+
+    def restore(self, now: datetime) -> list[Session]:
+        """The sessions stored by an earlier run, each dropped (if it was not already) now."""
+        restored = []
+        for stored in self._store.sessions():
+            session = stored if stored.dropped_at is not None else replace(stored, dropped_at=now)
+            if session.expired(now, self._grace):
+                self._forget_stored(session.id)
+                continue
+            self._keep(session)
+            restored.append(session)
+        return restored
+
+    def open(self, session_id: str, nick: str, first_id: int) -> tuple[Session, str]:
+        """A new session, held by a connection; returns it and its resume token."""
+        token = self._make_secret()
+        session = Session(
+            id=session_id, nick=nick, token_digest=token_digest(token), first_id=first_id
+        )
+        self._keep(session)
+        return session, token
+
+    def claim(self, token: str, now: datetime) -> Session | None:
+        """The live session `token` belongs to, if any (unknown, spent or expired: None)."""
+        session_id = self._id_by_digest.get(token_digest(token))
+        if session_id is None:
+            return None
+        session = self._by_id[session_id]
+        return None if session.expired(now, self._grace) else session
+
+    def renew(self, session_id: str) -> tuple[Session, str]:
+        """Held by a connection again, with a fresh token: the old one is spent."""
+        token = self._make_secret()
+        old = self._by_id[session_id]
+        del self._id_by_digest[old.token_digest]
+        session = replace(old, token_digest=token_digest(token), dropped_at=None)
+        self._keep(session)
+        return session, token
+
+    def drop(self, session_id: str, now: datetime) -> None:
+        """Its connection is gone: the grace starts now (unless it already started)."""
+        session = self._by_id[session_id]
+        if session.dropped_at is None:
+            self._keep(replace(session, dropped_at=now))
+
+    def rename(self, session_id: str, nick: str) -> None:
+        self._keep(replace(self._by_id[session_id], nick=nick))
+
+    def close(self, session_id: str) -> None:
+        """Ended (a quit, or the grace ran out): its token no longer resumes anything."""
+        session = self._by_id.pop(session_id)
+        del self._id_by_digest[session.token_digest]
+        self._forget_stored(session_id)
+
+    def expired(self, now: datetime) -> list[Session]:
+        """Dropped sessions whose grace has run out (the caller closes them)."""
+        ended = []
+        while self._expiries and self._expiries[0][0] <= now:
+            _, session_id = heapq.heappop(self._expiries)
+            session = self._by_id.get(session_id)
+            # A session that came back (and maybe dropped again) left stale entries behind.
+            if session is not None and session.expired(now, self._grace):
+                ended.append(session)
+        return ended
+
+    def held(self) -> list[Session]:
+        return [session for session in self._by_id.values() if session.dropped_at is None]
+
+    def _keep(self, session: Session) -> None:
+        self._by_id[session.id] = session
+        self._id_by_digest[session.token_digest] = session.id
+        if session.dropped_at is not None:
+            heapq.heappush(self._expiries, (session.dropped_at + self._grace, session.id))
+        try:
+            self._store.save_session(session)
+        except OSError as error:
+            self._events.error("session_store_failed", reason=str(error))
+
+    def _forget_stored(self, session_id: str) -> None:
+        try:
+            self._store.forget_session(session_id)
+        except OSError as error:
+            self._events.error("session_store_failed", reason=str(error))
