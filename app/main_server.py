@@ -185,7 +185,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             store=store,
             clock=SystemClock(),
             suggest_name=random_first_name,
-            settings=RoomSettings(backlog=args.backlog, resume_grace=args.resume_grace),
+            settings=RoomSettings(
+                backlog=args.backlog,
+                resume_grace=args.resume_grace,
+                max_waiting=args.max_clients,
+            ),
             io_threads=args.io_threads,
             max_clients=args.max_clients,
             limits=ConnectionLimits(

@@ -36,7 +36,7 @@ from app.domain.text import validate_text
 from app.services.feed import RoomFeed
 from app.services.history import newest_page, replay
 from app.services.ports import Clock, EventLog, Recipient, RoomLog, SessionStore
-from app.services.session_book import SessionBook
+from app.services.session_book import DEFAULT_MAX_WAITING, SessionBook
 
 DEFAULT_BACKLOG: Final = 50
 
@@ -45,6 +45,7 @@ DEFAULT_BACKLOG: Final = 50
 class RoomSettings:
     backlog: int = DEFAULT_BACKLOG  # public messages shown on joining; 0: none
     resume_grace: float = DEFAULT_RESUME_GRACE  # seconds a dropped session waits
+    max_waiting: int = DEFAULT_MAX_WAITING  # dropped sessions waiting at once, at most
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ class ChatService:
         self._settings = settings or RoomSettings()
         self._room: Room[str] = Room(NicknameRegistry(suggest_name, nick_skeleton))
         grace = timedelta(seconds=self._settings.resume_grace)
-        self._book = SessionBook(sessions, grace, make_secret, events)
+        self._book = SessionBook(
+            sessions, grace, make_secret, events, max_waiting=self._settings.max_waiting
+        )
         self._make_secret = make_secret
         self._session_of: dict[Recipient, str] = {}  # connected clients -> their sessions
         self._client_of: dict[str, Recipient] = {}

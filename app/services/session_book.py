@@ -2,13 +2,17 @@
 connection for the grace, and written through to the store so they outlive a restart."""
 
 import hashlib
-import heapq
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Final
 
 from app.domain.sessions import Session
 from app.services.ports import EventLog, SessionStore
+
+# Sessions waiting for their clients at once, at most: as many clients as a server serves.
+DEFAULT_MAX_WAITING: Final = 10_000
 
 
 def token_digest(token: str) -> bytes:
@@ -29,23 +33,27 @@ class SessionBook:
         grace: timedelta,
         make_secret: Callable[[], str],
         events: EventLog,
+        max_waiting: int = DEFAULT_MAX_WAITING,
     ) -> None:
         self._store = store
         self._grace = grace
         self._make_secret = make_secret
         self._events = events
+        self._max_waiting = max_waiting
         self._by_id: dict[str, Session] = {}
         self._id_by_digest: dict[bytes, str] = {}
-        self._expiries: list[tuple[datetime, str]] = []  # heap of dropped sessions' ends
-
-    def __getitem__(self, session_id: str) -> Session:
-        return self._by_id[session_id]
+        # Dropped sessions, oldest drop first: every one has the same grace, so this is
+        # also the order in which they run out.
+        self._waiting: OrderedDict[str, None] = OrderedDict()
 
     def restore(self, now: datetime) -> list[Session]:
         """The sessions stored by an earlier run, each dropped (if it was not already) now."""
         restored = []
-        for stored in self._store.sessions():
-            session = stored if stored.dropped_at is not None else replace(stored, dropped_at=now)
+        sessions = [
+            stored if stored.dropped_at is not None else replace(stored, dropped_at=now)
+            for stored in self._store.sessions()
+        ]
+        for session in sorted(sessions, key=lambda dropped: dropped.dropped_at or now):
             if session.expired(now, self._grace):
                 self._forget_stored(session.id)
                 continue
@@ -92,17 +100,21 @@ class SessionBook:
         """Ended (a quit, or the grace ran out): its token no longer resumes anything."""
         session = self._by_id.pop(session_id)
         del self._id_by_digest[session.token_digest]
+        self._waiting.pop(session_id, None)
         self._forget_stored(session_id)
 
     def expired(self, now: datetime) -> list[Session]:
-        """Dropped sessions whose grace has run out (the caller closes them)."""
-        ended = []
-        while self._expiries and self._expiries[0][0] <= now:
-            _, session_id = heapq.heappop(self._expiries)
-            session = self._by_id.get(session_id)
-            # A session that came back (and maybe dropped again) left stale entries behind.
-            if session is not None and session.expired(now, self._grace):
-                ended.append(session)
+        """Dropped sessions whose grace has run out, and the oldest beyond `max_waiting`
+        (so that connecting and dropping over and over cannot fill the memory). The caller
+        closes them."""
+        ended: list[Session] = []
+        for session_id in self._waiting:
+            session = self._by_id[session_id]
+            if not session.expired(now, self._grace) and (
+                len(self._waiting) - len(ended) <= self._max_waiting
+            ):
+                break
+            ended.append(session)
         return ended
 
     def held(self) -> list[Session]:
@@ -111,8 +123,10 @@ class SessionBook:
     def _keep(self, session: Session) -> None:
         self._by_id[session.id] = session
         self._id_by_digest[session.token_digest] = session.id
-        if session.dropped_at is not None:
-            heapq.heappush(self._expiries, (session.dropped_at + self._grace, session.id))
+        if session.dropped_at is None:
+            self._waiting.pop(session.id, None)
+        elif session.id not in self._waiting:
+            self._waiting[session.id] = None
         try:
             self._store.save_session(session)
         except OSError as error:

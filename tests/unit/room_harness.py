@@ -19,6 +19,7 @@ class RoomHarness:
         backlog: int = 50,
         grace: float = 120.0,
         clock: ManualClock | None = None,
+        max_waiting: int = 10_000,
     ) -> None:
         self.store = store if store is not None else InMemoryRoomStore()
         self.clock = clock or ManualClock()
@@ -31,7 +32,7 @@ class RoomHarness:
             suggest_name=names_from(*names),
             make_secret=self.secrets,
             events=self.events,
-            settings=RoomSettings(backlog=backlog, resume_grace=grace),
+            settings=RoomSettings(backlog=backlog, resume_grace=grace, max_waiting=max_waiting),
         )
 
     def person(self) -> RecordingRecipient:

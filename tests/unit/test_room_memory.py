@@ -355,3 +355,19 @@ def test_sessions_outlive_a_restart_with_their_grace_counted_from_the_drop() -> 
     later.chat.join(bob_again, "bob")
     assert welcome_of(bob_again).nick == "bob"
     del ann
+
+
+def test_past_the_limit_of_waiting_sessions_the_oldest_is_closed_early() -> None:
+    room = RoomHarness(max_waiting=2)
+    ann, bob, cy, dan = room.joined("ann", "bob", "cy", "dan")
+    ann_token = room.secrets.given[1]
+    for person in (ann, bob, cy):  # three waiting: one too many
+        room.chat.drop(person, "disconnected")
+
+    newcomer = room.person()
+    room.chat.join(newcomer, "ann")
+    assert (welcome_of(newcomer).nick, welcome_of(newcomer).renamed) == ("ann", False)
+    back = room.person()
+    assert room.chat.join(back, "x", ResumeRequest(token=ann_token, last_id=0)).resumed is False
+    assert room.chat.snapshot().users == 3  # dan, the new ann, and x; bob and cy still wait
+    del dan

@@ -9,7 +9,7 @@ server on the same directory is refused at start-up instead of handing out the s
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,6 @@ CREATE TABLE messages (
     sender_session TEXT NOT NULL,
     recipient_session TEXT
 );
-CREATE INDEX public_messages ON messages (id) WHERE recipient IS NULL;
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     nick TEXT NOT NULL,
@@ -51,7 +50,7 @@ _COLUMNS: Final = "id, sender, recipient, text, sent_at"
 
 class SqliteRoomStore:
     """A RoomLog and a SessionStore. Each append also writes the message's line to the text
-    logs, inside the same transaction: if either write fails, neither keeps the message.
+    logs, in the same step: if either write fails, neither keeps the message.
 
     Like the text logs, it follows its path: if the database file is removed (or replaced)
     while the server runs, the next append starts a new one there, ids carrying on.
@@ -87,11 +86,16 @@ class SqliteRoomStore:
                 draft.sender_session,
                 draft.recipient_session if isinstance(draft, PrivateDraft) else None,
             )
-            with _transaction(self._db) as undo:
-                self._db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            # The text line first, then the row (its own transaction): if the row cannot be
+            # committed the line is taken back, so neither keeps a message the other lacks.
+            if self._text_logs is not None:
+                self._text_logs.append(message)
+            try:
+                self._db.execute(_INSERT_MESSAGE, row)
+            except sqlite3.Error as error:
                 if self._text_logs is not None:
-                    self._text_logs.append(message)
-                    undo.append(self._text_logs.undo_last)
+                    self._text_logs.undo_last()
+                raise OSError(f"the room log failed: {error}") from error
             self._last_id = message.id
             if private:
                 self._private_total += 1
@@ -202,6 +206,7 @@ class SqliteRoomStore:
 
 
 _SAVE_SESSION: Final = "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?)"
+_INSERT_MESSAGE: Final = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def _create_if_new(db: sqlite3.Connection, earlier: LoggedTotals) -> None:
@@ -250,20 +255,15 @@ def _session_row(session: Session) -> tuple[object, ...]:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[list[Callable[[], None]]]:
-    """BEGIN ... COMMIT; on any failure, ROLLBACK and the undo calls, then OSError."""
-    undo: list[Callable[[], None]] = []
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN ... COMMIT; on any failure, ROLLBACK, then OSError."""
     try:
         db.execute("BEGIN IMMEDIATE")
-        yield undo
+        yield
         db.execute("COMMIT")
-    except (sqlite3.Error, OSError) as error:
+    except sqlite3.Error as error:
         if db.in_transaction:
             db.execute("ROLLBACK")
-        for call in reversed(undo):
-            call()
-        if isinstance(error, OSError):
-            raise
         raise OSError(f"the room log failed: {error}") from error
 
 

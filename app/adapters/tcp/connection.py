@@ -29,9 +29,11 @@ from app.services.ports import Clock
 _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
 DEFAULT_MAX_OUTBUF: Final = 1 << 20
-# After the last byte is out and our FIN sent, how long to wait for the client's own end
-# (reading and dropping whatever it still sends) before closing: closing with its bytes
-# unread would reset the connection, and a reset can destroy what the client has not read.
+# After the last byte is out and our FIN sent, the socket stays open while the client is
+# still sending (what it sends is read and dropped), until it has been quiet this long, or
+# at most LINGER_SECONDS: closing with its bytes unread would reset the connection, and a
+# reset can destroy what the client has not read yet.
+QUIET_SECONDS: Final = 0.05
 LINGER_SECONDS: Final = 2.0
 _CHUNKS_PER_FLUSH: Final = 4  # then let the other clients on this loop have a turn
 
@@ -68,7 +70,6 @@ class TcpConnection:
         clock: Clock,
         limits: ConnectionLimits,
         followers: set["TcpConnection"],
-        on_flushed: Callable[["TcpConnection"], None],
         on_closed: Callable[["TcpConnection"], None],
     ) -> None:
         self.peer = peer
@@ -76,7 +77,6 @@ class TcpConnection:
         self._sock = sock
         self._limits = limits
         self._followers = followers  # this loop's clients that follow the feed
-        self._on_flushed = on_flushed
         self._on_closed = on_closed
         self._log = _log.bind(peer=peer)
         self._decoder = V1Decoder()
@@ -99,6 +99,8 @@ class TcpConnection:
         self._closed = False
         self._blocked = False  # the socket took less than it was given: wait until writable
         self._watching = 0
+        self._heard_at = 0.0  # while draining: when the client last sent something
+        self._linger_until = 0.0
 
     # --- the Recipient port: any thread ---------------------------------------------------
 
@@ -152,22 +154,19 @@ class TcpConnection:
         """Close now, whatever is still owed."""
         self._end("server_shutdown")
 
-    def feed_grew(self) -> None:
-        """The room feed has new entries (the server calls this once per batch)."""
-        if self._closed or self._draining:
-            return
-        if not self._blocked:
+    def feed_grew(self) -> int | None:
+        """The room feed has new entries (the server calls this once per batch): send what
+        can be sent. Returns the oldest feed entry this client may still need, if any."""
+        if self._closed:
+            return None
+        if self._draining:
+            pass
+        elif not self._blocked:
             self._flush()
         elif self._outbox.owed() > self._limits.max_outbuf:
             self._drop_slow_consumer()
-
-    def feed_position(self) -> int | None:
-        return None if self._closed else self._outbox.feed_position()
-
-    @property
-    def flushed(self) -> bool:
-        """Everything owed has gone out (or the socket is closed)."""
-        return self._closed or self._draining
+            return None
+        return self._outbox.feed_position()
 
     # --- socket events: loop thread -------------------------------------------------------
 
@@ -194,6 +193,7 @@ class TcpConnection:
         if self._draining:
             if not data:
                 self._end("closed")
+            self._heard_at = time.monotonic()
             return  # what a client sends after its goodbye is dropped unread
         if not data:
             # The peer is done sending; it may still read what it is owed (a half-close).
@@ -211,9 +211,18 @@ class TcpConnection:
             self._close_after_flush()
 
     def _flush(self) -> None:
+        """Send what can be sent now. Runs from several places (socket events, the feed
+        pass, queued calls), so it guards itself: a bug of ours ends this connection only."""
         self._flush_scheduled = False
         if self._closed or self._draining:
             return
+        try:
+            self._send_owed()
+        except Exception:
+            self._log.exception("connection_failed")
+            self._end("server_error")
+
+    def _send_owed(self) -> None:
         for _ in range(_CHUNKS_PER_FLUSH):
             chunk = self._outbox.next_chunk()
             if not chunk:
@@ -250,15 +259,23 @@ class TcpConnection:
         self._flush()
 
     def _finish_output(self) -> None:
-        """All sent: say so with a FIN, then wait (a little) for the client's own end."""
+        """All sent: say so with a FIN, then close once the client has stopped sending."""
         self._draining = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_WR)
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = self.loop.call_later(LINGER_SECONDS, lambda: self._end("linger_timeout"))
+        self._heard_at = time.monotonic()
+        self._linger_until = self._heard_at + LINGER_SECONDS
+        self._timer = self.loop.call_later(QUIET_SECONDS, self._close_when_quiet)
         self._update_watch()
-        self._on_flushed(self)
+
+    def _close_when_quiet(self) -> None:
+        now = time.monotonic()
+        if now - self._heard_at >= QUIET_SECONDS or now >= self._linger_until:
+            self._end("closed")
+        else:
+            self._timer = self.loop.call_later(QUIET_SECONDS, self._close_when_quiet)
 
     def _update_watch(self) -> None:
         reading = (not self._closing) or self._draining

@@ -48,6 +48,17 @@ class Outbox:
 
     def next_chunk(self) -> bytes | bytearray:
         """What to hand to `send` next, in order; empty when nothing is owed right now."""
+        if not self.unsent and not self._own:
+            # The common case, once per client for every batch of broadcasts: only the
+            # feed is owed, and it goes out as one slice, uncopied.
+            cursor = self.cursor
+            if cursor is None:
+                return b""
+            limit = self._feed.end if self._stop is None else min(self._feed.end, self._stop)
+            if cursor >= limit:
+                return b""
+            data, self.cursor = self._feed.read(cursor, limit, CHUNK_BYTES)
+            return data
         if len(self.unsent) >= REFILL_BELOW:
             return self.unsent
         end = self._feed.end

@@ -117,18 +117,16 @@ class ChatServer:
         deadline = time.monotonic() + grace_seconds
         with self._all_closed:
             self._all_closed.wait_for(
-                lambda: all(connection.flushed for connection in self._connections),
-                timeout=max(0.0, deadline - time.monotonic()),
+                lambda: not self._connections, timeout=max(0.0, deadline - time.monotonic())
             )
-            remaining = list(self._connections)
-        stragglers = [connection for connection in remaining if not connection.flushed]
-        for connection in remaining:
+            stragglers = list(self._connections)
+        for connection in stragglers:
             connection.loop.call_soon(connection.abort)
         for share in self._shares:
             share.loop.stop()
         for share in self._shares:
             share.loop.join(timeout=0.5)
-        _log.info("server_stopped", unflushed_clients=len(stragglers))
+        _log.info("server_stopped", clients_cut_off=len(stragglers))
 
     # --- the feed -------------------------------------------------------------------------
 
@@ -145,14 +143,15 @@ class ChatServer:
         share.pass_pending = False
         low_water = self._feed.end
         for connection in list(share.followers):
-            connection.feed_grew()
-            position = connection.feed_position()
+            position = connection.feed_grew()
             if position is None:
                 share.followers.discard(connection)
             elif position < low_water:
                 low_water = position
         share.low_water = low_water
-        self._feed.release(min(other.low_water for other in self._shares))
+        if len(self._shares) > 1:
+            low_water = min(other.low_water for other in self._shares)
+        self._feed.release(low_water)
 
     # --- accepting ------------------------------------------------------------------------
 
@@ -188,7 +187,6 @@ class ChatServer:
                     clock=self._clock,
                     limits=self._limits,
                     followers=share.followers,
-                    on_flushed=self._notify,
                     on_closed=self._forget,
                 )
                 self._connections.add(connection)
@@ -204,10 +202,6 @@ class ChatServer:
             sock.send(error_frame(ServerFull(message), self._clock.now()))
         sock.close()
         _log.warning("client_refused", peer=peer, reason="server_full")
-
-    def _notify(self, _connection: TcpConnection) -> None:
-        with self._all_closed:
-            self._all_closed.notify_all()
 
     def _forget(self, connection: TcpConnection) -> None:
         with self._all_closed:
