@@ -105,6 +105,8 @@ class TcpConnection:
     # --- the Recipient port: any thread ---------------------------------------------------
 
     def deliver(self, event: ChatEvent) -> None:
+        if self._closed:
+            return
         self._outbox.put(encode_event(event))
         self._schedule_flush()
 

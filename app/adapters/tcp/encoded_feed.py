@@ -38,6 +38,8 @@ class EncodedFeed:
         least one entry, though). Returns the bytes and the position after the last one."""
         with self._lock:
             first = self._first
+            if start < first:  # a bug of ours, never garbage on the wire
+                raise LookupError(f"feed entry {start} was freed (the oldest kept is {first})")
             starts = self._starts
             begin = starts[start - first]
             if starts[stop - first] - begin > budget:

@@ -121,11 +121,11 @@ class WelcomeFrame(ServerFrameBase):
     requested: str | None
     renamed: bool
     users: list[str]
-    ts: Timestamp
-    # Older servers sent none of these: the defaults read as "cannot resume".
+    # Older servers sent none of these three: the defaults read as "cannot resume".
     resume_token: str | None = None
     resumed: bool = False
     last_id: NonNegativeInt = 0
+    ts: Timestamp
 
 
 class PublicFrame(ServerFrameBase):
