@@ -1,11 +1,9 @@
 """Composition root of the chat server: builds the real adapters, runs until `q` or a signal."""
 
-import argparse
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -17,15 +15,15 @@ from app.adapters.console.logs import LogFormat, configure_logging, default_log_
 from app.adapters.console.stats import StatsReporter, log_totals
 from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
 from app.adapters.random_names import random_first_name
+from app.adapters.server_options import parse_args
 from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.adapters.storage.sqlite import SqliteRoomStore
-from app.adapters.tcp.connection import DEFAULT_MAX_OUTBUF, ConnectionLimits
+from app.adapters.tcp.limits import ConnectionLimits
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
 from app.adapters.tokens import new_token
-from app.domain.flood import DEFAULT_BURST, DEFAULT_RATE, FloodLimits
-from app.domain.sessions import DEFAULT_RESUME_GRACE
-from app.services.chat import DEFAULT_BACKLOG, ChatService, RoomSettings
-from app.services.connection import DEFAULT_REGISTER_TIMEOUT
+from app.domain.flood import FloodLimits
+from app.services.chat import ChatService
+from app.services.membership import RoomSettings
 from app.services.operator import wait_for_stop
 from app.services.ports import Clock, KeySource, RoomStore
 
@@ -57,106 +55,6 @@ def build_server(
     return ChatServer(
         address, chat, clock, io_threads=io_threads, max_clients=max_clients, limits=limits
     )
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="chat-server", description="Run the chat server. Press q in this terminal to stop."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=55555, help="TCP port (0: any free port)")
-    parser.add_argument(
-        "--log-dir", type=Path, default=Path.cwd(), help="where the message logs are kept"
-    )
-    parser.add_argument(
-        "--stats-interval", type=_positive_float, default=5.0, help="seconds between stats lines"
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=["console", "json"],
-        default=None,
-        help="console on a terminal, json otherwise",
-    )
-    parser.add_argument(
-        "--keys",
-        choices=["terminal", "global"],
-        default="terminal",
-        help="where q is read: this terminal, or a global hotkey (needs root on Linux)",
-    )
-    parser.add_argument(
-        "--io-threads", type=_positive_int, default=DEFAULT_IO_THREADS, help="I/O threads"
-    )
-    parser.add_argument(
-        "--max-clients",
-        type=_positive_int,
-        default=DEFAULT_MAX_CLIENTS,
-        help="clients served at once",
-    )
-    parser.add_argument(
-        "--max-outbuf",
-        type=_positive_int,
-        default=DEFAULT_MAX_OUTBUF,
-        help="bytes queued for one client before it is dropped as too slow",
-    )
-    parser.add_argument(
-        "--rate",
-        type=_non_negative_float,
-        default=DEFAULT_RATE,
-        help="messages a second one client may send on average (0: no limit)",
-    )
-    parser.add_argument(
-        "--burst",
-        type=_positive_int,
-        default=DEFAULT_BURST,
-        help="messages one client may send at once",
-    )
-    parser.add_argument(
-        "--backlog",
-        type=_non_negative_int,
-        default=DEFAULT_BACKLOG,
-        help="recent public messages shown to whoever joins (0: none)",
-    )
-    parser.add_argument(
-        "--resume-grace",
-        type=_non_negative_float,
-        default=DEFAULT_RESUME_GRACE,
-        help="seconds a dropped client may take to come back to its nick and missed messages",
-    )
-    parser.add_argument(
-        "--register-timeout",
-        type=_positive_float,
-        default=DEFAULT_REGISTER_TIMEOUT,
-        help="seconds a new connection has to say hello",
-    )
-    return parser.parse_args(argv)
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
 
 
 def open_key_source(kind: str) -> KeySource | None:

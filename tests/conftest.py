@@ -7,11 +7,11 @@ import structlog
 
 from app.adapters.clock import SystemClock
 from app.adapters.storage.memory import InMemoryRoomStore
-from app.adapters.tcp.connection import ConnectionLimits
+from app.adapters.tcp.limits import ConnectionLimits
 from app.adapters.tcp.server import ChatServer
 from app.domain.flood import FloodLimits
 from app.main_server import build_server
-from app.services.chat import RoomSettings
+from app.services.membership import RoomSettings
 from app.services.ports import RoomStore
 from tests.fakes import names_from
 

@@ -16,7 +16,7 @@ class Welcome:
     renamed: bool
     users: tuple[str, ...]
     at: datetime
-    resume_token: str = ""
+    resume_token: str | None = None  # None: this server does not resume sessions
     resumed: bool = False
     last_id: int = 0  # the newest message id when this client joined: later ones come live
 

@@ -79,10 +79,6 @@ class Room(Generic[Member]):
         except KeyError:
             raise NoSuchUser(nick) from None
 
-    def members(self) -> list[Member]:
-        """Those online."""
-        return list(self._online.values())
-
     def nicks(self) -> tuple[str, ...]:
         """The nicks online, sorted as a person would look them up: case-insensitively."""
         return tuple(sorted((self._nick_of[m] for m in self._online.values()), key=fold_nick))

@@ -38,7 +38,7 @@ DEFAULT_REGISTER_TIMEOUT: Final = 30.0
 
 
 @dataclass(frozen=True)
-class ConnectionRules:
+class ConnectionPolicy:
     """What one client may do before it is cut off, for every protocol alike."""
 
     flood: FloodLimits = field(default_factory=FloodLimits)
@@ -62,24 +62,28 @@ class Connection:
         chat: ChatService,
         client: Recipient,
         *,
-        rules: ConnectionRules,
+        policy: ConnectionPolicy,
         clock: Clock,
         events: EventLog,
         now: float,
     ) -> None:
         self._chat = chat
         self._client = client
-        self._rules = rules
+        self._policy = policy
         self._clock = clock
         self._events = events
-        self._flood = FloodGuard(rules.flood, now)
+        self._flood = FloodGuard(policy.flood, now)
         self._in_refused_run = False  # the last command was refused for the rate limit
+        self._resumed_unconfirmed = False  # resumed, and nothing heard since the welcome
         self.open = True  # False once it is closing: nothing more is served
 
     def receive(self, item: Command | Malformed, now: float) -> Verdict:
         """Serve (or refuse) one command; `now` is monotonic seconds, for flood control."""
         if not self.open:
             return Verdict.CLOSE
+        if self._resumed_unconfirmed:  # it got the welcome, and with it its new token
+            self._resumed_unconfirmed = False
+            self._chat.confirm(self._client)
         kind = FrameKind.MESSAGE if costs_a_message(item) else FrameKind.CONTROL
         if not self._flood.allow(kind, now):
             # One console line per run of refusals: a flood must not flood the console too.
@@ -106,7 +110,7 @@ class Connection:
         """The hello timeout has passed: close, unless the client has said hello."""
         if not self.open or self._chat.is_registered(self._client):
             return Verdict.CONTINUE
-        seconds = self._rules.register_timeout
+        seconds = self._policy.register_timeout
         self._refuse(NotRegistered(f"no hello within {seconds:g} seconds: goodbye"))
         self.open = False
         return Verdict.CLOSE
@@ -123,6 +127,7 @@ class Connection:
         match command:
             case Join():
                 joined = chat.join(client, command.nick, command.resume)
+                self._resumed_unconfirmed = joined.resumed
                 self._events.info(
                     "client_resumed" if joined.resumed else "client_registered",
                     nick=joined.nick,
@@ -160,7 +165,7 @@ class Connection:
         """Count one command's validity; too many invalid ones in a row end the connection."""
         if not self._flood.record(valid=valid) or not self.open:
             return Verdict.CONTINUE
-        limit = self._rules.flood.max_invalid_streak
+        limit = self._policy.flood.max_invalid_streak
         self._refuse(InvalidFrame(f"{limit} invalid frames in a row: goodbye"))
         self.lost("invalid_frames")
         return Verdict.CLOSE
@@ -172,7 +177,7 @@ class Connection:
         self._client.deliver(Refusal(error=error, at=self._clock.now()))
 
     def _rate_limit_text(self, kind: FrameKind) -> str:
-        flood = self._rules.flood
+        flood = self._policy.flood
         if kind is FrameKind.MESSAGE:
             return (
                 f"slow down: at most {flood.rate:g} messages a second (bursts of {flood.burst});"

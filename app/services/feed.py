@@ -17,7 +17,6 @@ class RoomFeed:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
-        self.published = 0  # how many broadcasts so far: the position of the next one
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -25,4 +24,3 @@ class RoomFeed:
     def publish(self, event: ChatEvent) -> None:
         for subscriber in self._subscribers:
             subscriber(event)
-        self.published += 1

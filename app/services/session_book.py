@@ -42,6 +42,9 @@ class SessionBook:
         self._max_waiting = max_waiting
         self._by_id: dict[str, Session] = {}
         self._id_by_digest: dict[bytes, str] = {}
+        # A resumed session's previous token, until its client shows it got the welcome
+        # with the new one: a welcome lost with the connection must not cost the session.
+        self._unconfirmed: dict[str, bytes] = {}
         # Dropped sessions, oldest drop first: every one has the same grace, so this is
         # also the order in which they run out.
         self._waiting: OrderedDict[str, None] = OrderedDict()
@@ -78,14 +81,25 @@ class SessionBook:
         session = self._by_id[session_id]
         return None if session.expired(now, self._grace) else session
 
-    def renew(self, session_id: str) -> tuple[Session, str]:
-        """Held by a connection again, with a fresh token: the old one is spent."""
+    def renew(self, session_id: str, used: str) -> tuple[Session, str]:
+        """Held by a connection again, with a fresh token. The token `used` stays good until
+        `confirm` (the client has the new one); any other earlier token is spent."""
         token = self._make_secret()
         old = self._by_id[session_id]
-        del self._id_by_digest[old.token_digest]
+        kept = token_digest(used)
+        for digest in (old.token_digest, self._unconfirmed.pop(session_id, None)):
+            if digest is not None and digest != kept:
+                self._id_by_digest.pop(digest, None)
+        self._unconfirmed[session_id] = kept
         session = replace(old, token_digest=token_digest(token), dropped_at=None)
         self._keep(session)
         return session, token
+
+    def confirm(self, session_id: str) -> None:
+        """The client has shown it got its new token: the one it resumed with is spent."""
+        digest = self._unconfirmed.pop(session_id, None)
+        if digest is not None:
+            self._id_by_digest.pop(digest, None)
 
     def drop(self, session_id: str, now: datetime) -> None:
         """Its connection is gone: the grace starts now (unless it already started)."""
@@ -100,6 +114,7 @@ class SessionBook:
         """Ended (a quit, or the grace ran out): its token no longer resumes anything."""
         session = self._by_id.pop(session_id)
         del self._id_by_digest[session.token_digest]
+        self.confirm(session_id)
         self._waiting.pop(session_id, None)
         self._forget_stored(session_id)
 

@@ -7,7 +7,7 @@ from app.adapters.storage.memory import InMemoryRoomStore
 from app.adapters.tcp.client import ServerConnection
 from app.adapters.tcp.server import ChatServer
 from app.adapters.terminal.piped import HISTORY_MARKER, run_piped
-from app.services.chat import RoomSettings
+from app.services.membership import RoomSettings
 from tests.wire_client import WireClient
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from app.adapters.storage.files import TextLogs
 from app.adapters.tcp.server import ChatServer
-from app.services.chat import RoomSettings
+from app.services.membership import RoomSettings
 from tests.fakes import ManualClock
 from tests.stores import disk_store
 from tests.wire_client import Frame, WireClient

@@ -78,31 +78,6 @@ def test_a_log_path_that_is_a_file_is_a_clear_error_at_start_up(tmp_path: Path) 
         TextLogs(tmp_path / "taken")
 
 
-def test_message_ids_keep_increasing_across_a_server_restart(
-    start_server: Callable[..., ChatServer], tmp_path: Path
-) -> None:
-    first_store = disk_store(tmp_path)
-    first = start_server(store=first_store)
-    alice = WireClient(first.address)
-    alice.hello("alice")
-    alice.send({"type": "public", "text": "one"})
-    alice.send({"type": "private", "to": "alice", "text": "two"})
-    assert [alice.expect("public")["id"], alice.expect("private")["id"]] == [1, 2]
-    first.stop()
-    first_store.close()
-    alice.close()
-
-    second = start_server(store=disk_store(tmp_path))
-    bob = WireClient(second.address)
-    bob.hello("bob")
-    bob.send({"type": "public", "text": "three"})
-    assert bob.expect("public")["id"] == 3
-    bob.send({"type": "stats"})
-    stats = bob.expect("stats")
-    assert (stats["public_total"], stats["private_total"]) == (2, 1)
-    bob.close()
-
-
 def test_lines_from_concurrent_senders_never_interleave(
     start_server: Callable[..., ChatServer], tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.services.chat import RoomSettings
+from app.services.membership import RoomSettings
 from tests.conftest import StartServer
 from tests.fakes import ManualClock
 from tests.wire_client import WireClient

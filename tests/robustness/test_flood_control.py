@@ -6,7 +6,7 @@ import structlog
 import structlog.testing
 
 from app.adapters.storage.memory import InMemoryRoomStore
-from app.adapters.tcp.connection import ConnectionLimits
+from app.adapters.tcp.limits import ConnectionLimits
 from app.domain.flood import FloodLimits
 from tests.conftest import StartServer
 from tests.fakes import ManualMonotonic

@@ -2,7 +2,7 @@
 
 import socket
 
-from app.adapters.tcp.connection import ConnectionLimits
+from app.adapters.tcp.limits import ConnectionLimits
 from app.domain.flood import FloodLimits
 from tests.conftest import StartServer
 from tests.wire_client import WireClient

@@ -1,7 +1,8 @@
 """A chat service on fakes, and people in it: the unit tests' room."""
 
 from app.adapters.storage.memory import InMemoryRoomStore
-from app.services.chat import ChatService, RoomSettings
+from app.services.chat import ChatService
+from app.services.membership import RoomSettings
 from tests.fakes import (
     CountingSecrets,
     ManualClock,

@@ -15,7 +15,7 @@ from app.domain.commands import (
 from app.domain.errors import InvalidFrame, NotRegistered, RateLimited, StorageFailed
 from app.domain.events import Pong, Refusal, UserLeft, Welcome
 from app.domain.flood import DEFAULT_MAX_INVALID_STREAK, FloodLimits
-from app.services.connection import Connection, ConnectionRules, Verdict
+from app.services.connection import Connection, ConnectionPolicy, Verdict
 from tests.unit.room_harness import RoomHarness
 
 GARBAGE = Malformed(InvalidFrame("not a JSON object on one line of UTF-8"))
@@ -28,11 +28,11 @@ class Line:
         self.room = room
         self.client = room.person()
         self.now = 1000.0
-        rules = ConnectionRules(flood=flood or FloodLimits.unlimited(), register_timeout=30)
+        policy = ConnectionPolicy(flood=flood or FloodLimits.unlimited(), register_timeout=30)
         self.connection = Connection(
             room.chat,
             self.client,
-            rules=rules,
+            policy=policy,
             clock=room.clock,
             events=room.events,
             now=self.now,

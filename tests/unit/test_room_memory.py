@@ -153,7 +153,7 @@ def test_a_dropped_client_is_seen_leaving_and_its_nick_stays_reserved() -> None:
 def test_after_the_grace_the_nick_is_free_and_the_token_no_longer_resumes() -> None:
     room = RoomHarness(grace=120)
     (ann,) = room.joined("ann")
-    token = welcome_of_join(room, ann)
+    token = room.secrets.given[-1]  # ann's resume token
     room.chat.drop(ann, "disconnected")
 
     room.clock.advance(120)
@@ -164,12 +164,6 @@ def test_after_the_grace_the_nick_is_free_and_the_token_no_longer_resumes() -> N
     late = room.person()
     room.chat.join(late, "ann2", ResumeRequest(token=token, last_id=0))
     assert welcome_of(late).resumed is False
-
-
-def welcome_of_join(room: RoomHarness, person: RecordingRecipient) -> str:
-    """The resume token the person's welcome carried (the harness has read it away)."""
-    del person
-    return room.secrets.given[-1]
 
 
 def test_resuming_gets_the_nick_back_and_every_missed_message_then_live_traffic() -> None:
@@ -293,17 +287,37 @@ def test_a_forged_token_is_an_ordinary_join_and_leaves_the_real_session_alone() 
     assert room.chat.join(back, "ann", ResumeRequest(token=token, last_id=0)).resumed
 
 
-def test_a_token_resumes_once() -> None:
+def test_a_token_resumes_once_the_client_has_its_new_one() -> None:
     room = RoomHarness(None, "Zed")
     (ann,) = room.joined("ann")
     token = room.secrets.given[1]
     room.chat.drop(ann, "disconnected")
     first = room.person()
     room.chat.join(first, "ann", ResumeRequest(token=token, last_id=0))
+    room.chat.confirm(first)  # it sent something: the welcome with the new token reached it
     room.chat.drop(first, "disconnected")
     second = room.person()
 
     assert room.chat.join(second, "ann", ResumeRequest(token=token, last_id=0)).resumed is False
+
+
+def test_a_resume_whose_welcome_was_lost_can_be_tried_again_with_the_same_token() -> None:
+    room = RoomHarness(None, "Zed")
+    (ann,) = room.joined("ann")
+    token = room.secrets.given[1]
+    room.chat.drop(ann, "disconnected")
+    lost = room.person()
+    room.chat.join(lost, "ann", ResumeRequest(token=token, last_id=0))
+    never_seen = room.secrets.given[-1]  # the new token, in a welcome that never arrived
+    room.chat.drop(lost, "disconnected")
+
+    again = room.person()
+    assert room.chat.join(again, "ann", ResumeRequest(token=token, last_id=0)).resumed
+    room.chat.confirm(again)
+    room.chat.drop(again, "disconnected")
+    for spent in (token, never_seen):
+        late = room.person()
+        assert room.chat.join(late, "x", ResumeRequest(token=spent, last_id=0)).resumed is False
 
 
 def test_quitting_ends_the_session_for_good() -> None:

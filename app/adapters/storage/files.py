@@ -36,7 +36,6 @@ class AppendOnlyLog:
         self._size = 0
         self._size_before_last = 0
         self._open()
-        self.line_count = _count_lines(self._fd)
 
     def append(self, line: str) -> None:
         data = line.encode("utf-8")
@@ -49,13 +48,21 @@ class AppendOnlyLog:
             raise
         self._size_before_last = self._size
         self._size += len(data)
-        self.line_count += 1
+
+    def line_count(self) -> int:
+        """Lines in the file (it always ends in a newline: _open makes sure)."""
+        count = 0
+        offset = 0
+        while chunk := os.pread(self._fd, _READ_CHUNK, offset):
+            count += chunk.count(b"\n")
+            offset += len(chunk)
+        return count
 
     def undo_last(self) -> None:
-        """Take back the last line appended (its message could not be stored elsewhere)."""
-        self._truncate(self._size_before_last)
+        """Take back the last line appended (its message could not be stored elsewhere);
+        OSError if the file cannot be cut back."""
+        os.ftruncate(self._fd, self._size_before_last)
         self._size = self._size_before_last
-        self.line_count -= 1
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -97,16 +104,6 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _count_lines(fd: int) -> int:
-    """Lines in the file; it ends in a newline, as _open makes sure."""
-    count = 0
-    offset = 0
-    while chunk := os.pread(fd, _READ_CHUNK, offset):
-        count += chunk.count(b"\n")
-        offset += len(chunk)
-    return count
-
-
 class TextLogs:
     """Public messages to messages.txt, private ones to private_messages.txt, as they have
     always been written: the room log writes each line in the same step as its own record."""
@@ -126,7 +123,7 @@ class TextLogs:
 
     def line_counts(self) -> LoggedTotals:
         """Messages already in the files: what a room log new to this directory starts after."""
-        return LoggedTotals(public=self._public.line_count, private=self._private.line_count)
+        return LoggedTotals(public=self._public.line_count(), private=self._private.line_count())
 
     def append(self, message: Message) -> None:
         if isinstance(message, PublicMessage):
@@ -137,9 +134,10 @@ class TextLogs:
             self._last = self._private
 
     def undo_last(self) -> None:
-        if self._last is not None:
-            self._last.undo_last()
-            self._last = None
+        """Take back the line of the last message appended; OSError if it cannot be."""
+        last, self._last = self._last, None
+        if last is not None:
+            last.undo_last()
 
     def close(self) -> None:
         self._public.close()

@@ -9,43 +9,29 @@ server on the same directory is refused at start-up instead of handing out the s
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 from app.adapters.storage.files import StorageUnavailable, TextLogs
+from app.adapters.storage.sqlite_schema import (
+    INSERT_MESSAGE,
+    MESSAGE_COLUMNS,
+    SAVE_SESSION,
+    create_if_new,
+    message_of,
+    micros,
+    read_position,
+    read_sessions,
+    session_row,
+    transaction,
+)
 from app.domain.drafts import Draft, PrivateDraft, with_id
-from app.domain.events import Message, PrivateMessage, PublicMessage
+from app.domain.events import Message, PublicMessage
 from app.domain.sessions import Session
 from app.services.ports import LoggedTotals
 
 DATABASE_NAME: Final = "chatroom.sqlite3"
-_SCHEMA_VERSION: Final = 1
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
-_SCHEMA: Final = """
-CREATE TABLE messages (
-    id INTEGER PRIMARY KEY,
-    sender TEXT NOT NULL,
-    recipient TEXT,                  -- NULL for a public message
-    text TEXT NOT NULL,
-    sent_at INTEGER NOT NULL,        -- microseconds since 1970, UTC
-    sender_session TEXT NOT NULL,
-    recipient_session TEXT
-);
-CREATE TABLE sessions (
-    id TEXT PRIMARY KEY,
-    nick TEXT NOT NULL,
-    token_digest BLOB NOT NULL,
-    first_id INTEGER NOT NULL,
-    dropped_at INTEGER               -- NULL while a connection holds it
-);
--- Messages counted in text logs from before this database: ids continue after them.
-CREATE TABLE earlier (public INTEGER NOT NULL, private INTEGER NOT NULL);
-"""
-_COLUMNS: Final = "id, sender, recipient, text, sent_at"
 
 
 class SqliteRoomStore:
@@ -62,10 +48,9 @@ class SqliteRoomStore:
         self._lock = threading.Lock()
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            earlier = text_logs.line_counts() if text_logs else LoggedTotals(0, 0)
-            self._db, self._identity = self._open(earlier)
-            self._last_id, self._floor, totals = _position(self._db)
-            self._sessions = {session.id: session for session in _sessions(self._db)}
+            self._db, self._identity = self._open(self._text_log_counts)
+            self._last_id, self._floor, totals = read_position(self._db)
+            self.read_sessions = {session.id: session for session in read_sessions(self._db)}
         except (sqlite3.Error, OSError) as error:
             raise StorageUnavailable(_why_unusable(self.path, error)) from error
         self._public_total, self._private_total = totals.public, totals.private
@@ -82,7 +67,7 @@ class SqliteRoomStore:
                 draft.sender,
                 draft.recipient if isinstance(draft, PrivateDraft) else None,
                 draft.text,
-                _micros(draft.sent_at),
+                micros(draft.sent_at),
                 draft.sender_session,
                 draft.recipient_session if isinstance(draft, PrivateDraft) else None,
             )
@@ -91,11 +76,9 @@ class SqliteRoomStore:
             if self._text_logs is not None:
                 self._text_logs.append(message)
             try:
-                self._db.execute(_INSERT_MESSAGE, row)
+                self._db.execute(INSERT_MESSAGE, row)
             except sqlite3.Error as error:
-                if self._text_logs is not None:
-                    self._text_logs.undo_last()
-                raise OSError(f"the room log failed: {error}") from error
+                raise OSError(f"the room log failed: {error}{self._undo_text_line()}") from error
             self._last_id = message.id
             if private:
                 self._private_total += 1
@@ -114,36 +97,36 @@ class SqliteRoomStore:
 
     def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE id > ?"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ?"
             " AND (recipient IS NULL OR sender_session = ? OR recipient_session = ?)"
             " ORDER BY id LIMIT ?",
             (last_id, visible_to, visible_to, limit),
         )
-        return [_message(row) for row in rows]
+        return [message_of(row) for row in rows]
 
     def newest(self, limit: int, before: int | None = None) -> list[PublicMessage]:
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE recipient IS NULL AND id < ?"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE recipient IS NULL AND id < ?"
             " ORDER BY id DESC LIMIT ?",
             (self._last_id + 1 if before is None else before, max(0, limit)),
         )
-        found = [_message(row) for row in reversed(rows)]
+        found = [message_of(row) for row in reversed(rows)]
         return [message for message in found if isinstance(message, PublicMessage)]
 
     # --- SessionStore ---------------------------------------------------------------------
 
     def sessions(self) -> list[Session]:
         with self._lock:
-            return list(self._sessions.values())
+            return list(self.read_sessions.values())
 
     def save_session(self, session: Session) -> None:
         with self._lock:
-            self._sessions[session.id] = session
-            self._write(_SAVE_SESSION, _session_row(session))
+            self.read_sessions[session.id] = session
+            self._write(SAVE_SESSION, session_row(session))
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
-            self._sessions.pop(session_id, None)
+            self.read_sessions.pop(session_id, None)
             self._write("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def close(self) -> None:
@@ -152,21 +135,36 @@ class SqliteRoomStore:
 
     # --- inside ---------------------------------------------------------------------------
 
-    def _open(self, earlier: LoggedTotals) -> tuple[sqlite3.Connection, tuple[int, int]]:
-        """The database at our path, made if new (its ids to follow `earlier` messages)."""
+    def _open(
+        self, earlier: Callable[[], LoggedTotals]
+    ) -> tuple[sqlite3.Connection, tuple[int, int]]:
+        """The database at our path; a new one's ids follow the `earlier` messages."""
         # A short busy timeout: a lock held by another server will not be let go.
         db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA locking_mode = EXCLUSIVE")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            with _transaction(db):  # takes the exclusive lock now, and keeps it
-                _create_if_new(db, earlier)
+            with transaction(db):  # takes the exclusive lock now, and keeps it
+                create_if_new(db, earlier)
             status = os.stat(self.path)
         except BaseException:
             db.close()
             raise
         return db, (status.st_dev, status.st_ino)
+
+    def _text_log_counts(self) -> LoggedTotals:
+        return self._text_logs.line_counts() if self._text_logs else LoggedTotals(0, 0)
+
+    def _undo_text_line(self) -> str:
+        """Take back the text line of a message the database refused; say if that failed."""
+        if self._text_logs is None:
+            return ""
+        try:
+            self._text_logs.undo_last()
+        except OSError as error:
+            return f"; and its line stays in the text log, which could not be cut back: {error}"
+        return ""
 
     def _follow_path(self) -> None:
         """Start a new database if ours was removed or replaced; OSError if none can be."""
@@ -177,11 +175,11 @@ class SqliteRoomStore:
         except FileNotFoundError:
             pass
         try:
-            db, identity = self._open(self.totals())
-            last_id, _, totals = _position(db)
-            with _transaction(db):  # the sessions waiting for their clients come along
-                for session in self._sessions.values():
-                    db.execute(_SAVE_SESSION, _session_row(session))
+            db, identity = self._open(self.totals)
+            last_id, _, totals = read_position(db)
+            with transaction(db):  # the sessions waiting for their clients come along
+                for session in self.read_sessions.values():
+                    db.execute(SAVE_SESSION, session_row(session))
         except sqlite3.Error as error:
             raise OSError(f"the room log could not be made anew: {error}") from error
         self._db.close()
@@ -203,80 +201,6 @@ class SqliteRoomStore:
             self._db.execute(sql, parameters)
         except sqlite3.Error as error:
             raise OSError(f"the session store failed: {error}") from error
-
-
-_SAVE_SESSION: Final = "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?)"
-_INSERT_MESSAGE: Final = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)"
-
-
-def _create_if_new(db: sqlite3.Connection, earlier: LoggedTotals) -> None:
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    if version == _SCHEMA_VERSION:
-        return
-    if version != 0:
-        raise sqlite3.DatabaseError(f"unknown schema version {version}")
-    # One statement at a time: executescript would commit the transaction we are in.
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    db.execute("INSERT INTO earlier VALUES (?, ?)", (earlier.public, earlier.private))
-    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-
-def _position(db: sqlite3.Connection) -> tuple[int, int, LoggedTotals]:
-    """(last id, the last id of the text-log era, totals), as the database has them."""
-    earlier_public, earlier_private = db.execute("SELECT * FROM earlier").fetchone()
-    floor = earlier_public + earlier_private
-    (newest,) = db.execute("SELECT max(id) FROM messages").fetchone()
-    public, private = db.execute(
-        "SELECT count(*) - count(recipient), count(recipient) FROM messages"
-    ).fetchone()
-    totals = LoggedTotals(public=earlier_public + public, private=earlier_private + private)
-    return max(floor, newest or 0), floor, totals
-
-
-def _sessions(db: sqlite3.Connection) -> list[Session]:
-    rows = db.execute("SELECT id, nick, token_digest, first_id, dropped_at FROM sessions")
-    return [
-        Session(
-            id=id_,
-            nick=nick,
-            token_digest=bytes(digest),
-            first_id=first_id,
-            dropped_at=None if dropped is None else _EPOCH + dropped * _MICROSECOND,
-        )
-        for id_, nick, digest, first_id, dropped in rows
-    ]
-
-
-def _session_row(session: Session) -> tuple[object, ...]:
-    dropped = None if session.dropped_at is None else _micros(session.dropped_at)
-    return (session.id, session.nick, session.token_digest, session.first_id, dropped)
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN ... COMMIT; on any failure, ROLLBACK, then OSError."""
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        yield
-        db.execute("COMMIT")
-    except sqlite3.Error as error:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise OSError(f"the room log failed: {error}") from error
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _message(row: tuple[Any, ...]) -> Message:
-    id_, sender, recipient, text, sent_at = row
-    moment = _EPOCH + sent_at * _MICROSECOND
-    if recipient is None:
-        return PublicMessage(id=id_, sender=sender, text=text, sent_at=moment)
-    return PrivateMessage(id=id_, sender=sender, recipient=recipient, text=text, sent_at=moment)
 
 
 def _why_unusable(path: Path, error: Exception) -> str:

@@ -6,50 +6,31 @@ import selectors
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Final
 
 import structlog
 
 from app.adapters.tcp.codec import V1Decoder, encode_event
 from app.adapters.tcp.encoded_feed import EncodedFeed
+from app.adapters.tcp.limits import (
+    CHUNKS_PER_FLUSH,
+    FLUSH_SECONDS,
+    LINGER_CHECK_SECONDS,
+    LINGER_SECONDS,
+    QUIET_SECONDS,
+    REPLAY_SLACK,
+    ConnectionLimits,
+)
 from app.adapters.tcp.loop import IoLoop, Timer
 from app.adapters.tcp.outbox import Outbox
+from app.adapters.tcp.sockets import discard_unread, unacknowledged_bytes
 from app.domain.events import ChatEvent, History
-from app.domain.flood import FloodLimits
 from app.services.chat import ChatService
-from app.services.connection import (
-    DEFAULT_REGISTER_TIMEOUT,
-    Connection,
-    ConnectionRules,
-    Verdict,
-)
+from app.services.connection import Connection, Verdict
 from app.services.ports import Clock
 
 _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
-DEFAULT_MAX_OUTBUF: Final = 1 << 20
-# After the last byte is out and our FIN sent, the socket stays open while the client is
-# still sending (what it sends is read and dropped), until it has been quiet this long, or
-# at most LINGER_SECONDS: closing with its bytes unread would reset the connection, and a
-# reset can destroy what the client has not read yet.
-QUIET_SECONDS: Final = 0.05
-LINGER_SECONDS: Final = 2.0
-_CHUNKS_PER_FLUSH: Final = 4  # then let the other clients on this loop have a turn
-
-
-@dataclass(frozen=True)
-class ConnectionLimits:
-    """What one client may cost the server."""
-
-    max_outbuf: int = DEFAULT_MAX_OUTBUF  # bytes owed before it is dropped as too slow
-    flood: FloodLimits = field(default_factory=FloodLimits)
-    register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
-    monotonic: Callable[[], float] = time.monotonic
-
-    @property
-    def rules(self) -> ConnectionRules:
-        return ConnectionRules(flood=self.flood, register_timeout=self.register_timeout)
 
 
 class TcpConnection:
@@ -81,10 +62,10 @@ class TcpConnection:
         self._log = _log.bind(peer=peer)
         self._decoder = V1Decoder()
         self._outbox = Outbox(feed)
-        self._rules = Connection(
+        self._connection = Connection(
             chat,
             self,
-            rules=limits.rules,
+            policy=limits.policy,
             clock=clock,
             events=self._log,
             now=limits.monotonic(),
@@ -148,7 +129,7 @@ class TcpConnection:
         A client in the room gets that frame from the feed; any other, here."""
         if self._closed:
             return
-        if self._outbox.cursor is None:
+        if not self._outbox.following:
             self._outbox.put(shutdown_frame)
         self._close_after_flush()
 
@@ -161,13 +142,11 @@ class TcpConnection:
         can be sent. Returns the oldest feed entry this client may still need, if any."""
         if self._closed:
             return None
-        if self._draining:
-            pass
-        elif not self._blocked:
-            self._flush()
-        elif self._outbox.owed() > self._limits.max_outbuf:
+        if self._blocked and self._too_far_behind():
             self._drop_slow_consumer()
             return None
+        if not self._blocked and not self._draining:
+            self._flush()
         return self._outbox.feed_position()
 
     # --- socket events: loop thread -------------------------------------------------------
@@ -194,22 +173,22 @@ class TcpConnection:
             return
         if self._draining:
             if not data:
-                self._end("closed")
+                self._end("closed")  # the client's end: it has read all it wanted
             self._heard_at = time.monotonic()
             return  # what a client sends after its goodbye is dropped unread
         if not data:
             # The peer is done sending; it may still read what it is owed (a half-close).
-            self._rules.lost("disconnected")
+            self._connection.lost("disconnected")
             self._close_after_flush()
             return
         for command in self._decoder.feed(data):
             if self._closing:
                 break  # it quit, or we are closing: what follows is not served
-            if self._rules.receive(command, self._limits.monotonic()) is Verdict.CLOSE:
+            if self._connection.receive(command, self._limits.monotonic()) is Verdict.CLOSE:
                 self._close_after_flush()
 
     def _registration_due(self) -> None:
-        if not self._closed and self._rules.registration_due() is Verdict.CLOSE:
+        if not self._closed and self._connection.registration_due() is Verdict.CLOSE:
             self._close_after_flush()
 
     def _flush(self) -> None:
@@ -225,7 +204,7 @@ class TcpConnection:
             self._end("server_error")
 
     def _send_owed(self) -> None:
-        for _ in range(_CHUNKS_PER_FLUSH):
+        for _ in range(CHUNKS_PER_FLUSH):
             chunk = self._outbox.next_chunk()
             if not chunk:
                 break
@@ -242,13 +221,17 @@ class TcpConnection:
                 break
         else:
             self._schedule_flush()  # more is owed: after the other clients have had a turn
-        if self._blocked and self._outbox.owed() > self._limits.max_outbuf:
+        if self._blocked and self._too_far_behind():
             # It is not reading: drop it rather than let what it is owed grow without bound.
             self._drop_slow_consumer()
         elif self._closing and self._outbox.done():
             self._finish_output()
         else:
             self._update_watch()
+
+    def _too_far_behind(self) -> bool:
+        slack = REPLAY_SLACK if self._outbox.replaying else 1
+        return self._outbox.owed() > self._limits.max_outbuf * slack
 
     def _drop_slow_consumer(self) -> None:
         self._log.warning("slow_consumer_dropped", max_outbuf=self._limits.max_outbuf)
@@ -258,26 +241,32 @@ class TcpConnection:
         if self._closed or self._closing:
             return
         self._closing = True
+        self._restart_timer(FLUSH_SECONDS, lambda: self._end("flush_timeout"))
         self._flush()
 
     def _finish_output(self) -> None:
-        """All sent: say so with a FIN, then close once the client has stopped sending."""
+        """All handed to the kernel: say so with a FIN, close once it has all arrived."""
         self._draining = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_WR)
-        if self._timer is not None:
-            self._timer.cancel()
         self._heard_at = time.monotonic()
         self._linger_until = self._heard_at + LINGER_SECONDS
-        self._timer = self.loop.call_later(QUIET_SECONDS, self._close_when_quiet)
+        self._restart_timer(LINGER_CHECK_SECONDS, self._close_once_delivered)
         self._update_watch()
 
-    def _close_when_quiet(self) -> None:
+    def _close_once_delivered(self) -> None:
         now = time.monotonic()
-        if now - self._heard_at >= QUIET_SECONDS or now >= self._linger_until:
+        waiting = unacknowledged_bytes(self._sock)
+        delivered = waiting == 0 if waiting is not None else now - self._heard_at >= QUIET_SECONDS
+        if delivered or now >= self._linger_until:
             self._end("closed")
         else:
-            self._timer = self.loop.call_later(QUIET_SECONDS, self._close_when_quiet)
+            self._restart_timer(LINGER_CHECK_SECONDS, self._close_once_delivered)
+
+    def _restart_timer(self, delay: float, call: Callable[[], None]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_later(delay, call)
 
     def _update_watch(self) -> None:
         reading = (not self._closing) or self._draining
@@ -294,21 +283,13 @@ class TcpConnection:
             return
         self._closed = True
         self._outbox.clear()
-        self._rules.lost(reason)
+        self._connection.lost(reason)
         if self._timer is not None:
             self._timer.cancel()  # and let go of this connection now, not when it is due
         if self._watching:
             self.loop.watch(self._sock, 0, self._on_ready)
         self._followers.discard(self)
-        self._discard_unread()
+        discard_unread(self._sock)
         self._sock.close()
         self._log.info("client_disconnected")
         self._on_closed(self)
-
-    def _discard_unread(self) -> None:
-        """Read what the client sent and we did not: closing with it unread would reset the
-        connection, and a reset can destroy what the client has not yet read."""
-        with contextlib.suppress(OSError):
-            for _ in range(16):
-                if not self._sock.recv(_RECV_BYTES):
-                    return

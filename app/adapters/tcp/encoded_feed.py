@@ -37,9 +37,7 @@ class EncodedFeed:
         """Entries from `start` up to `stop`, but no more than `budget` bytes of them (at
         least one entry, though). Returns the bytes and the position after the last one."""
         with self._lock:
-            first = self._first
-            if start < first:  # a bug of ours, never garbage on the wire
-                raise LookupError(f"feed entry {start} was freed (the oldest kept is {first})")
+            first = self._checked(start)
             starts = self._starts
             begin = starts[start - first]
             if starts[stop - first] - begin > budget:
@@ -54,7 +52,8 @@ class EncodedFeed:
     def size(self, start: int, stop: int) -> int:
         """Bytes in the entries from `start` up to `stop`."""
         with self._lock:
-            return self._starts[stop - self._first] - self._starts[start - self._first]
+            first = self._checked(start)
+            return self._starts[stop - first] - self._starts[start - first]
 
     def release(self, before: int) -> None:
         """Entries before `before` are owed to nobody any more: free them."""
@@ -69,6 +68,13 @@ class EncodedFeed:
             del self._starts[:count]
             self._first = before
             self._freed += cut
+
+    def _checked(self, start: int) -> int:
+        """The oldest entry kept, which `start` must not be below (that is a bug of ours:
+        better an exception, which ends one connection, than garbage on the wire)."""
+        if start < self._first:
+            raise LookupError(f"feed entry {start} was freed (the oldest kept is {self._first})")
+        return self._first
 
     @property
     def kept_bytes(self) -> int:

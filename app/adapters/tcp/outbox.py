@@ -46,22 +46,34 @@ class Outbox:
         if self.cursor is not None and self._stop is None:
             self._stop = self._feed.end
 
+    @property
+    def following(self) -> bool:
+        """It gets the feed's broadcasts from now on (the shutdown frame among them)."""
+        return self.cursor is not None and self._stop is None
+
+    @property
+    def replaying(self) -> bool:
+        """A replay is still being drawn, page by page."""
+        return any(not isinstance(frame, bytes) for _, frame in list(self._own))
+
     def next_chunk(self) -> bytes | bytearray:
         """What to hand to `send` next, in order; empty when nothing is owed right now."""
+        # Read the feed's end first: a frame for this client put after this read carries a
+        # later position, so the feed up to here is surely owed before it.
+        end = self._feed.end
         if not self.unsent and not self._own:
             # The common case, once per client for every batch of broadcasts: only the
-            # feed is owed, and it goes out as one slice, uncopied.
+            # feed is owed, and it goes out as one slice of the shared buffer.
             cursor = self.cursor
             if cursor is None:
                 return b""
-            limit = self._feed.end if self._stop is None else min(self._feed.end, self._stop)
+            limit = end if self._stop is None else min(end, self._stop)
             if cursor >= limit:
                 return b""
             data, self.cursor = self._feed.read(cursor, limit, CHUNK_BYTES)
             return data
         if len(self.unsent) >= REFILL_BELOW:
             return self.unsent
-        end = self._feed.end
         parts: list[bytes | bytearray] = []
         own = self._own
         while own:
@@ -132,7 +144,7 @@ class Outbox:
 
     def _joined(self, parts: list[bytes | bytearray]) -> bytes | bytearray:
         if not self.unsent and len(parts) == 1:
-            return parts[0]  # the common case: one slice of the feed, sent without a copy
+            return parts[0]  # one part: handed to `send` as it is, not copied again
         for part in parts:
             self.unsent += part
         return self.unsent

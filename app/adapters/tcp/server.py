@@ -14,10 +14,10 @@ from typing import Final
 import structlog
 
 from app.adapters.tcp.codec import encode_event, error_frame
-from app.adapters.tcp.connection import ConnectionLimits, TcpConnection
+from app.adapters.tcp.connection import TcpConnection
 from app.adapters.tcp.encoded_feed import EncodedFeed
+from app.adapters.tcp.limits import ConnectionLimits
 from app.adapters.tcp.loop import IoLoop
-from app.adapters.tcp.wire import ShutdownFrame, encode_frame
 from app.domain.errors import ServerFull
 from app.domain.events import ChatEvent
 from app.domain.metrics import MetricsSnapshot
@@ -29,6 +29,9 @@ _log = structlog.get_logger()
 DEFAULT_IO_THREADS: Final = 1
 DEFAULT_MAX_CLIENTS: Final = 10_000
 _ACCEPTS_PER_WAKE: Final = 64
+# Seconds a stopping server gives its clients to read what they are owed: long enough for a
+# client that reads, short enough that `q` stops the server within two seconds.
+STOP_GRACE: Final = 1.5
 
 
 @dataclass
@@ -87,10 +90,6 @@ class ChatServer:
     def snapshot(self) -> MetricsSnapshot:
         return self._chat.snapshot()
 
-    def connection_count(self) -> int:
-        with self._all_closed:
-            return len(self._connections)
-
     def connections(self) -> list[TcpConnection]:
         with self._all_closed:
             return list(self._connections)
@@ -100,8 +99,12 @@ class ChatServer:
         with self._all_closed:
             return self._all_closed.wait_for(lambda: len(self._connections) == count, timeout)
 
-    def stop(self, reason: str = "server closing", grace_seconds: float = 1.0) -> None:
-        """Tell every client, flush what each is owed, close everything. Idempotent."""
+    def stop(self, reason: str = "server closing", grace_seconds: float = STOP_GRACE) -> None:
+        """Tell every client, send what each is owed, close everything. Idempotent.
+
+        A client still reading gets it all, the shutdown frame last, within `grace_seconds`;
+        one that does not read is cut off then.
+        """
         with self._all_closed:
             if self._stopping:
                 return
@@ -109,9 +112,9 @@ class ChatServer:
             connections = list(self._connections)
         acceptor = self._shares[0].loop
         acceptor.call_soon(self._close_listener)
-        # The shutdown frame goes on the feed after every message accepted so far.
-        self._chat.shut_down(reason)
-        farewell = encode_frame(ShutdownFrame(reason=reason, ts=self._clock.now()))
+        # The shutdown frame goes on the feed after every message accepted so far; a client
+        # not in the room gets the same frame on its own.
+        farewell = encode_event(self._chat.shut_down(reason))
         for connection in connections:
             connection.loop.call_soon(functools.partial(connection.finish, farewell))
         deadline = time.monotonic() + grace_seconds
