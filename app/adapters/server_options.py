@@ -1,11 +1,14 @@
 """The chat server's command-line options: each checked, with a one-line error if wrong."""
 
 import argparse
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from app.adapters.tcp.limits import DEFAULT_MAX_OUTBUF
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS
+from app.domain.commands import HISTORY_MAX_LIMIT
 from app.domain.flood import DEFAULT_BURST, DEFAULT_RATE
 from app.domain.sessions import DEFAULT_RESUME_GRACE
 from app.services.connection import DEFAULT_REGISTER_TIMEOUT
@@ -17,12 +20,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="chat-server", description="Run the chat server. Press q in this terminal to stop."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=55555, help="TCP port (0: any free port)")
+    parser.add_argument("--port", type=_port, default=55555, help="TCP port (0: any free port)")
     parser.add_argument(
         "--log-dir", type=Path, default=Path.cwd(), help="where the message logs are kept"
     )
     parser.add_argument(
-        "--stats-interval", type=_positive_float, default=5.0, help="seconds between stats lines"
+        "--stats-interval", type=_seconds, default=5.0, help="seconds between stats lines"
     )
     parser.add_argument(
         "--log-format",
@@ -37,76 +40,83 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="where q is read: this terminal, or a global hotkey (needs root on Linux)",
     )
     parser.add_argument(
-        "--io-threads", type=_positive_int, default=DEFAULT_IO_THREADS, help="I/O threads"
+        "--io-threads", type=_io_threads, default=DEFAULT_IO_THREADS, help="I/O threads"
     )
     parser.add_argument(
         "--max-clients",
-        type=_positive_int,
+        type=_max_clients,
         default=DEFAULT_MAX_CLIENTS,
         help="clients served at once",
     )
     parser.add_argument(
         "--max-outbuf",
-        type=_positive_int,
+        type=_max_outbuf,
         default=DEFAULT_MAX_OUTBUF,
         help="bytes queued for one client before it is dropped as too slow",
     )
     parser.add_argument(
         "--rate",
-        type=_non_negative_float,
+        type=_rate,
         default=DEFAULT_RATE,
         help="messages a second one client may send on average (0: no limit)",
     )
     parser.add_argument(
         "--burst",
-        type=_positive_int,
+        type=_burst,
         default=DEFAULT_BURST,
         help="messages one client may send at once",
     )
     parser.add_argument(
         "--backlog",
-        type=_non_negative_int,
+        type=_backlog,
         default=DEFAULT_BACKLOG,
         help="recent public messages shown to whoever joins (0: none)",
     )
     parser.add_argument(
         "--resume-grace",
-        type=_non_negative_float,
+        type=_grace,
         default=DEFAULT_RESUME_GRACE,
         help="seconds a dropped client may take to come back to its nick and missed messages",
     )
     parser.add_argument(
         "--register-timeout",
-        type=_positive_float,
+        type=_seconds,
         default=DEFAULT_REGISTER_TIMEOUT,
         help="seconds a new connection has to say hello",
     )
     return parser.parse_args(argv)
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
+Number = TypeVar("Number", int, float)
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+def _in_range(
+    parse: Callable[[str], Number], low: Number, high: Number, *, above_low: bool = False
+) -> Callable[[str], Number]:
+    """An argparse type: a finite number from `low` (or just above it) to `high`, with a
+    one-line error saying which."""
+
+    def check(text: str) -> Number:
+        try:
+            value = parse(text)
+        except ValueError:
+            kind = "a whole number" if parse is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        below = value <= low if above_low else value < low
+        if not math.isfinite(value) or below or value > high:
+            lowest = f"more than {low:g}" if above_low else f"{low:g}"
+            raise argparse.ArgumentTypeError(f"must be {lowest} up to {high:g}, not {text}")
+        return value
+
+    return check
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
+_seconds = _in_range(float, 0.0, 86_400.0, above_low=True)
+_port = _in_range(int, 0, 65_535)
+_rate = _in_range(float, 0.0, 1e6)
+_backlog = _in_range(int, 0, HISTORY_MAX_LIMIT)
+_grace = _in_range(float, 0.0, 7 * 86_400.0)  # a week: longer is not a reconnect
+_io_threads = _in_range(int, 1, 64)
+_max_clients = _in_range(int, 1, 1_000_000)
+_max_outbuf = _in_range(int, 1, 1 << 30)
+_burst = _in_range(int, 1, 1_000_000)

@@ -7,6 +7,7 @@ from app.domain.errors import ChatError
 
 HISTORY_DEFAULT_LIMIT: Final = 50
 HISTORY_MAX_LIMIT: Final = 200
+MAX_ID: Final = 2**63 - 1  # ids are 63-bit integers, as databases hold them
 
 
 @dataclass(frozen=True)

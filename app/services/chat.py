@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Callable
 
-from app.domain.commands import HISTORY_MAX_LIMIT, ResumeRequest
+from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID, ResumeRequest
 from app.domain.drafts import Draft, PrivateDraft, PublicDraft
 from app.domain.errors import InvalidFrame, ServerClosing, StorageFailed
 from app.domain.events import (
@@ -188,6 +188,8 @@ class ChatService:
         """Older public messages (never private ones: a nick may have changed hands)."""
         if not 1 <= limit <= HISTORY_MAX_LIMIT:
             raise InvalidFrame(f"a history limit is 1 to {HISTORY_MAX_LIMIT}, not {limit}")
+        if before is not None and not 1 <= before <= MAX_ID:
+            raise InvalidFrame(f"a history 'before' is an id from 1 to {MAX_ID}")
         with self._lock:
             self._asking(client)
             try:

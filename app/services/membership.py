@@ -165,7 +165,7 @@ class Membership:
         self.room.come_back(session.id)
         upto = self._welcome(client, session, token, wanted, now, renamed=False, resumed=True)
         # Before its first hello it saw nothing live: those messages are not "missed".
-        after = min(max(resume.last_id, session.first_id), upto)
+        after = min(max(resume.last_id, session.first_id), upto)  # within what the log has
         gap = after < upto and self._log.first_kept_id() > after + 1
         client.deliver_pages(
             replay(self._log, session.id, after, upto, gap=gap, now=self._clock.now)

@@ -102,3 +102,29 @@ def test_ctrl_c_in_the_servers_terminal_stops_it_like_q(server_process: ServerPr
     server_process.child.close()
     assert server_process.child.exitstatus == 0
     assert [frame["type"] for frame in client.frames_until_closed()] == ["shutdown"]
+
+
+def test_a_second_server_on_the_same_log_directory_is_a_clear_error(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    printed = start_and_expect_failure("--port", "0", "--log-dir", str(tmp_path))
+    assert "in use by another chat-server" in printed
+
+
+def test_an_option_out_of_range_is_a_one_line_usage_error_with_status_2(tmp_path: Path) -> None:
+    for option, value in [("--resume-grace", "nan"), ("--backlog", "-1"), ("--port", "99999")]:
+        result = subprocess.run(
+            [SERVER, option, value, "--log-dir", str(tmp_path)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert (
+            result.stderr.strip()
+            .splitlines()[-1]
+            .startswith(f"chat-server: error: argument {option}")
+        )
+        assert "Traceback" not in result.stderr

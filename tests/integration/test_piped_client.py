@@ -101,3 +101,21 @@ def test_a_pipe_marks_history_lines_so_a_script_can_tell_them_from_live_ones(
     assert any(line.endswith("<alice> live line") and "history" not in line for line in lines)
     assert not any(line.startswith("--") for line in lines)  # no dividers in a pipe
     bob.close()
+
+
+def test_each_history_command_pages_further_back_than_the_one_before(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server()  # no backlog: the first /history starts from the newest
+    bob = WireClient(server.address)
+    bob.hello("bob")
+    for number in range(1, 6):
+        bob.send({"type": "public", "text": f"m{number}"})
+    bob.drain()
+
+    status, out, _ = run_client(server, "alice", ["/history 2", "/history 2", "/history 2"])
+
+    assert status == 0
+    marked = [line for line in out.splitlines() if line.startswith(HISTORY_MARKER)]
+    assert [line.rsplit("> ", 1)[1] for line in marked] == ["m4", "m5", "m2", "m3", "m1"]
+    bob.close()

@@ -1,6 +1,7 @@
 """One contract for every room store: the in-memory one (for tests) and SQLite (the default),
 the same test run against each; then what only the one on disk can promise."""
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -184,4 +185,15 @@ def test_a_removed_database_is_started_anew_with_ids_carrying_on(tmp_path: Path)
 def test_an_unusable_database_file_is_a_clear_error_at_start_up(tmp_path: Path) -> None:
     (tmp_path / DATABASE_NAME).write_bytes(b"this is not a database" * 100)
     with pytest.raises(StorageUnavailable, match="cannot keep the room log"):
+        SqliteRoomStore(tmp_path)
+
+
+def test_a_database_that_holds_something_else_is_a_clear_error_at_start_up(
+    tmp_path: Path,
+) -> None:
+    SqliteRoomStore(tmp_path).close()
+    db = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    db.execute("DELETE FROM earlier")
+    db.close()
+    with pytest.raises(StorageUnavailable, match="something else than a room log"):
         SqliteRoomStore(tmp_path)

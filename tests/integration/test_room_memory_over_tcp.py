@@ -215,3 +215,38 @@ def test_ids_continue_across_restarts_and_after_text_logs_from_before_the_databa
     stats = bob.expect("stats")
     assert (stats["public_total"], stats["private_total"]) == (5, 1)
     assert TextLogs(tmp_path).line_counts().public == 5
+
+
+def test_a_resume_takes_over_a_session_whose_old_connection_still_looks_open(
+    start_server: StartServer,
+) -> None:
+    server = start_server()
+    stale, bob = WireClient(server.address), WireClient(server.address)
+    token = stale.hello("alice")["resume_token"]
+    bob.hello("bob")
+    assert stale.expect("join")["nick"] == "bob"
+
+    fresh = WireClient(server.address)
+    welcome = fresh.resume("alice", token, 0)
+
+    assert (welcome["nick"], welcome["resumed"]) == ("alice", True)
+    assert stale.frames_until_closed() == []  # the old connection is closed
+    assert [(f["type"], f["nick"]) for f in (bob.recv(), bob.recv())] == [
+        ("leave", "alice"),
+        ("join", "alice"),
+    ]
+    fresh.send({"type": "public", "text": "still me"})
+    assert bob.expect("public")["from"] == "alice"
+
+
+def test_with_no_resume_grace_there_is_no_token_and_a_dropped_nick_is_free_at_once(
+    start_server: StartServer,
+) -> None:
+    server = start_server(settings=RoomSettings(backlog=0, resume_grace=0))
+    alice, bob = WireClient(server.address), WireClient(server.address)
+    assert alice.hello("alice")["resume_token"] is None
+    bob.hello("bob")
+    alice.sock.close()
+    assert bob.expect("leave")["nick"] == "alice"
+    again = WireClient(server.address)
+    assert again.hello("alice")["renamed"] is False

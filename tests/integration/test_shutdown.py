@@ -1,6 +1,8 @@
 """Stopping the server: everyone is told, everything accepted is delivered first."""
 
+import json
 import socket
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -53,3 +55,35 @@ def test_the_port_is_closed_after_a_stop(start_server: Callable[..., ChatServer]
     # Refused outright: a timeout (an OSError too) would mean something still listens.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(server.address, timeout=READ_TIMEOUT).close()
+
+
+def test_a_slow_reader_that_talks_during_the_stop_still_gets_everything_then_the_shutdown(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server()
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)  # the server must wait for it
+    slow.settimeout(READ_TIMEOUT)
+    slow.connect(server.address)
+    slow.sendall(b'{"type":"hello","nick":"slow"}\n')
+    talker = WireClient(server.address)
+    talker.hello("talker")
+    for number in range(3000):
+        talker.send({"type": "public", "text": f"message {number} " + "x" * 60})
+    talker.drain()
+
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    data = bytearray()
+    while chunk := slow.recv(4096):
+        data += chunk
+        if len(data) % 65536 < 4096:
+            slow.sendall(b'{"type":"ping"}\n')  # a person typing while the server goes away
+    stopper.join(timeout=10)
+    slow.close()
+    talker.close()
+
+    frames = [json.loads(line) for line in data.splitlines()]
+    publics = [frame["text"].split()[1] for frame in frames if frame["type"] == "public"]
+    assert publics == [str(number) for number in range(3000)]
+    assert frames[-1]["type"] == "shutdown"

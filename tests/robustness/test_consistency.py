@@ -60,3 +60,51 @@ def test_every_client_receives_all_messages_in_one_order_matching_the_log(
     assert (stats["public_total"], stats["private_total"]) == (TOTAL, 0)
     for client in clients:
         client.close()
+
+
+def test_with_two_io_threads_private_messages_keep_their_place_among_the_public_ones(
+    start_server: StartServer,
+) -> None:
+    server = start_server(io_threads=2)
+    clients = [WireClient(server.address) for _ in range(6)]
+    for number, client in enumerate(clients):
+        client.hello(f"c{number}")
+    for client in clients:
+        client.drain()
+    per_client = 150
+    go = threading.Barrier(len(clients) * 2)
+    received: list[list[Frame]] = [[] for _ in clients]
+
+    def send(client: WireClient, number: int) -> None:
+        go.wait()
+        for message in range(per_client):
+            if message % 2:
+                to = f"c{(number + 1) % len(clients)}"
+                client.send({"type": "private", "to": to, "text": f"p{message}"})
+            else:
+                client.send({"type": "public", "text": f"m{message}"})
+
+    def receive(client: WireClient, into: list[Frame]) -> None:
+        go.wait()
+        # Publics from everyone, plus its own privates' echoes and those sent to it.
+        expected = len(clients) * per_client // 2 + per_client
+        while len(into) < expected:
+            frame = client.recv()
+            if frame["type"] in ("public", "private"):
+                into.append(frame)
+
+    threads = [threading.Thread(target=send, args=(c, n)) for n, c in enumerate(clients)]
+    threads += [
+        threading.Thread(target=receive, args=(c, r))
+        for c, r in zip(clients, received, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    for frames in received:
+        ids = [frame["id"] for frame in frames]
+        assert ids == sorted(set(ids))  # one order: a private never overtakes a public
+    for client in clients:
+        client.close()

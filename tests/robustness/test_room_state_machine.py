@@ -99,11 +99,14 @@ class RoomMachine(RuleBasedStateMachine):
         if person.online:
             person.nick, person.online = None, False
 
-    @rule(person=people)
-    def drop(self, person: Person) -> None:
+    @rule(person=people, data=st.data())
+    def drop(self, person: Person, data: st.DataObject) -> None:
         was = self.chat.drop(person.connection, "disconnected")
         assert was == (person.nick if person.online else None)
         person.online = False
+        # Whatever was still on its way when the connection died never reached the person.
+        received = person.connection.received
+        person.connection.received = received[: data.draw(st.integers(0, len(received)))]
 
     @rule(person=people)
     def resume(self, person: Person) -> None:
@@ -196,6 +199,15 @@ class RoomMachine(RuleBasedStateMachine):
             assert len(seen) == len(set(seen))  # a resume replays nothing twice
             if person.online:
                 assert seen == self.publics[person.first_public :]
+
+    @invariant()
+    def everyone_online_has_seen_each_of_their_private_messages_once(self) -> None:
+        for person in self.everyone:
+            if not person.online:
+                continue
+            seen = [m.id for m in person.seen() if isinstance(m, PrivateMessage)]
+            theirs = [i for i, pair in self.privates.items() if person in pair]
+            assert sorted(seen) == sorted(set(seen)) == sorted(theirs)
 
     @invariant()
     def nobody_sees_a_private_message_that_was_not_theirs(self) -> None:

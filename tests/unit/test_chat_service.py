@@ -289,3 +289,32 @@ def test_a_history_limit_outside_one_to_two_hundred_is_refused() -> None:
     for limit in (0, 201):
         with pytest.raises(InvalidFrame):
             room.chat.history(ann, None, limit)
+
+
+def test_after_the_shutdown_frame_nothing_more_is_answered() -> None:
+    room = RoomHarness()
+    (ann,) = room.joined("ann")
+    room.chat.shut_down("server closing")
+    chat = room.chat
+    for request in [
+        lambda: chat.list_users(ann),
+        lambda: chat.report_stats(ann),
+        lambda: chat.ping(ann, "x"),
+        lambda: chat.history(ann, None, 10),
+        lambda: chat.rename(ann, "anna"),
+    ]:
+        with pytest.raises(ServerClosing):
+            request()
+    assert ann.received == [ServerShutdown(reason="server closing", at=T0)]
+
+
+def test_history_that_cannot_be_read_is_a_storage_error_and_a_join_goes_on_without_one() -> None:
+    room = RoomHarness()
+    (ann,) = room.joined("ann")
+    room.chat.say_public(ann, "hi")
+    room.store.failing_reads = True
+    with pytest.raises(StorageFailed, match="history"):
+        room.chat.history(ann, None, 10)
+    bob = room.person()
+    room.chat.join(bob, "bob")
+    assert [type(event) for event in bob.received] == [Welcome]  # no backlog, still welcome

@@ -166,18 +166,27 @@ def test_a_replay_is_shown_once_complete_with_how_many_were_missed() -> None:
     assert session.resume_token == "t2"
 
 
-def test_after_a_replay_is_cut_short_the_next_resume_asks_from_what_was_seen() -> None:
+def test_a_replay_cut_short_is_asked_for_again_and_shown_whole() -> None:
     connection = ScriptedConnection(
         welcome(resumed=True, last_id=9), history("resume", public(3), more=True)
     )
-    session, _ = session_on(connection)
+    session, shown = session_on(connection)
     session.resume_token = "t1"
     session.register("ann")
     session.read_until_closed()  # the first page, and then the connection drops
-    session.connection = ScriptedConnection(welcome(resumed=True, last_id=9, token="t3"))  # type: ignore[assignment]
+    again = ScriptedConnection(
+        welcome(resumed=True, last_id=9, token="t3"), history("resume", public(3), public(9))
+    )
+    session.connection = again  # type: ignore[assignment]
     session.register("ann")
-    hello = session.connection.sent[0]  # type: ignore[attr-defined]
-    assert hello.resume == ResumeFields(token="t2", last_id=3)  # not 9: 4-9 never came
+    session.read_replay()
+
+    hello = again.sent[0]
+    assert isinstance(hello, Hello)
+    assert hello.resume == ResumeFields(token="t2", last_id=0)  # not 3: 3 was never shown
+    lines = texts(shown)
+    assert lines[0] == "-- 2 messages while you were away --"
+    assert [line.rsplit(" ", 1)[1] for line in lines[1:]] == ["m3", "m9"]
 
 
 def test_reconnecting_shows_the_replay_before_sending_what_was_typed_meanwhile() -> None:

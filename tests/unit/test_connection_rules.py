@@ -9,6 +9,7 @@ from app.domain.commands import (
     ListUsers,
     Malformed,
     Ping,
+    ResumeRequest,
     SayPrivate,
     SayPublic,
 )
@@ -40,6 +41,10 @@ class Line:
 
     def send(self, *commands: Command | Malformed) -> list[Verdict]:
         return [self.connection.receive(command, self.now) for command in commands]
+
+    def welcome(self) -> Welcome:
+        (welcome,) = [e for e in self.client.received if isinstance(e, Welcome)]
+        return welcome
 
     def refusals(self) -> list[type]:
         return [type(e.error) for e in self.client.received if isinstance(e, Refusal)]
@@ -146,3 +151,23 @@ def test_a_storage_failure_is_refused_to_the_client_and_reported_to_the_operator
     line.send(SayPublic("lost?"))
     assert line.refusals() == [StorageFailed]
     assert "storage_failed" in line.room.events.events()
+
+
+def test_the_first_command_after_a_resume_spends_the_token_it_resumed_with() -> None:
+    room = RoomHarness()
+    first = Line(room)
+    first.send(Join("ann"))
+    token = room.secrets.given[-1]
+    first.connection.lost("disconnected")
+    second = Line(room)
+    second.send(Join("ann", ResumeRequest(token=token, last_id=0)))
+    second.connection.lost("disconnected")  # before it said anything: the welcome was lost
+    third = Line(room)
+    third.send(Join("ann", ResumeRequest(token=token, last_id=0)))  # so the token still works
+    assert third.welcome().resumed
+    third.send(Ping())  # it has its new token now
+    third.connection.lost("disconnected")
+
+    fourth = Line(room)
+    fourth.send(Join("ann", ResumeRequest(token=token, last_id=0)))
+    assert fourth.welcome().resumed is False

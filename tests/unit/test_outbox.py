@@ -1,6 +1,6 @@
 """A client's outbox: its place in the shared feed and the frames for it alone, in order."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.outbox import CHUNK_BYTES, Outbox
@@ -127,3 +127,33 @@ def test_the_feed_frees_only_what_no_client_still_needs() -> None:
     assert feed.kept_bytes == 0
     feed.append(b"next\n")
     assert drain(slow) == b"next\n"
+
+
+class InterleavedFeed(EncodedFeed):
+    """A feed where, the moment an outbox reads where it ends, another I/O thread hands this
+    client a private message and publishes the next public one (the worst interleaving)."""
+
+    def __init__(self) -> None:
+        self._end_now = 0
+        super().__init__()
+        self.meanwhile: list[Callable[[], None]] = []
+
+    @property  # type: ignore[override]
+    def end(self) -> int:
+        actions, self.meanwhile = self.meanwhile, []
+        for action in actions:  # what the other thread does just before this read
+            action()
+        return self._end_now
+
+    @end.setter
+    def end(self, value: int) -> None:
+        self._end_now = value
+
+
+def test_a_private_message_keeps_its_place_even_when_another_thread_interleaves() -> None:
+    feed = InterleavedFeed()
+    outbox = Outbox(feed)
+    outbox.follow()
+    feed.append(b"public 17\n")
+    feed.meanwhile = [lambda: outbox.put(b"private 18\n"), lambda: feed.append(b"public 19\n")]
+    assert drain(outbox) == b"public 17\nprivate 18\npublic 19\n"

@@ -53,7 +53,7 @@ client_frames = st.one_of(
         Hello,
         nick=st.none() | nicks,
         resume=st.none()
-        | st.builds(ResumeFields, token=st.text(min_size=1, max_size=40), last_id=st.integers(0)),
+        | st.builds(ResumeFields, token=st.text(min_size=1, max_size=40), last_id=ids | st.just(0)),
     ),
     st.builds(AskHistory, before=st.none() | ids, limit=st.integers(1, 200)),
     st.builds(SendPublic, text=texts),
@@ -250,6 +250,8 @@ def test_a_history_frame_holds_whole_message_frames_oldest_first() -> None:
         b'{"type":"history","limit":0}',
         b'{"type":"history","limit":201}',
         b'{"type":"history","before":0}',
+        b'{"type":"history","before":9223372036854775808}',
+        b'{"type":"hello","nick":"a","resume":{"token":"t","last_id":9223372036854775808}}',
         b'{"type":"history","limit":"50"}',
         b'{"type":"hello","nick":"a","resume":{"token":"t","last_id":-1}}',
         b'{"type":"hello","nick":"a","resume":{"token":"","last_id":1}}',

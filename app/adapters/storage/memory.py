@@ -15,7 +15,8 @@ from app.services.ports import LoggedTotals
 class InMemoryRoomStore:
     """Messages and sessions in plain collections.
 
-    `failing = True` makes appends fail as a full disk would; `keep_last` forgets all but
+    `failing = True` makes appends fail as a full disk would, `failing_reads = True` makes
+    reads fail as a broken disk would; `keep_last` forgets all but
     the newest messages, as a store with a retention limit would; `logged_public` and
     `logged_private` stand for messages logged before this store existed (ids follow them).
     """
@@ -32,6 +33,7 @@ class InMemoryRoomStore:
         self.public: list[PublicMessage] = []  # everything appended, for tests to look at
         self.private: list[PrivateMessage] = []
         self.failing = False
+        self.failing_reads = False
 
     # --- RoomLog --------------------------------------------------------------------------
 
@@ -60,6 +62,7 @@ class InMemoryRoomStore:
         return LoggedTotals(public=self._public_total, private=self._private_total)
 
     def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
+        self._fail_reads_if_asked()
         with self._lock:
             found = [
                 message
@@ -69,6 +72,7 @@ class InMemoryRoomStore:
         return found[:limit]
 
     def newest(self, limit: int, before: int | None = None) -> list[PublicMessage]:
+        self._fail_reads_if_asked()
         with self._lock:
             found = [
                 message
@@ -102,3 +106,7 @@ class InMemoryRoomStore:
     def _fail_if_asked(self) -> None:
         if self.failing:
             raise OSError(28, "No space left on device")
+
+    def _fail_reads_if_asked(self) -> None:
+        if self.failing_reads:
+            raise OSError(5, "Input/output error")

@@ -51,7 +51,8 @@ class SqliteRoomStore:
             self._db, self._identity = self._open(self._text_log_counts)
             self._last_id, self._floor, totals = read_position(self._db)
             self.read_sessions = {session.id: session for session in read_sessions(self._db)}
-        except (sqlite3.Error, OSError) as error:
+        except (sqlite3.Error, OSError, TypeError, ValueError) as error:
+            # TypeError, ValueError: a database, but its rows are not what we wrote.
             raise StorageUnavailable(_why_unusable(self.path, error)) from error
         self._public_total, self._private_total = totals.public, totals.private
 
@@ -206,5 +207,7 @@ class SqliteRoomStore:
 def _why_unusable(path: Path, error: Exception) -> str:
     if "locked" in str(error):
         return f"{path} is in use by another chat-server (one server per log directory)"
+    if isinstance(error, TypeError | ValueError):
+        return f"cannot keep the room log in {path}: it holds something else than a room log"
     reason = getattr(error, "strerror", None) or str(error)
     return f"cannot keep the room log in {path}: {reason}"

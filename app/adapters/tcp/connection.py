@@ -17,13 +17,12 @@ from app.adapters.tcp.limits import (
     FLUSH_SECONDS,
     LINGER_CHECK_SECONDS,
     LINGER_SECONDS,
-    QUIET_SECONDS,
     REPLAY_SLACK,
     ConnectionLimits,
 )
 from app.adapters.tcp.loop import IoLoop, Timer
 from app.adapters.tcp.outbox import Outbox
-from app.adapters.tcp.sockets import discard_unread, unacknowledged_bytes
+from app.adapters.tcp.sockets import discard_unread, safe_to_close, unacknowledged_bytes
 from app.domain.events import ChatEvent, History
 from app.services.chat import ChatService
 from app.services.connection import Connection, Verdict
@@ -256,8 +255,7 @@ class TcpConnection:
 
     def _close_once_delivered(self) -> None:
         now = time.monotonic()
-        waiting = unacknowledged_bytes(self._sock)
-        delivered = waiting == 0 if waiting is not None else now - self._heard_at >= QUIET_SECONDS
+        delivered = safe_to_close(unacknowledged_bytes(self._sock), now - self._heard_at)
         if delivered or now >= self._linger_until:
             self._end("closed")
         else:

@@ -15,7 +15,6 @@ DEFAULT_MAX_OUTBUF: Final = 1 << 20
 # connection, and a reset destroys what is still on its way to the client.
 LINGER_SECONDS: Final = 2.0
 LINGER_CHECK_SECONDS: Final = 0.02
-QUIET_SECONDS: Final = 0.05  # where the kernel cannot tell: the client has gone quiet
 # A closing client (it quit, or was replaced, or is told to go) has this long to read what
 # it is owed before the socket is closed anyway.
 FLUSH_SECONDS: Final = 10.0

@@ -14,6 +14,9 @@ except (ImportError, AttributeError):
     _OUTQ = None
 
 _RECV_BYTES: Final = 65_536
+# Where the kernel cannot say what is unacknowledged: a client quiet this long is taken to
+# have stopped sending, so that a close does not answer a line of its with a reset.
+QUIET_SECONDS: Final = 0.05
 
 
 def unacknowledged_bytes(sock: socket.socket) -> int | None:
@@ -30,6 +33,17 @@ def unacknowledged_bytes(sock: socket.socket) -> int | None:
         return None
     waiting: int = struct.unpack("i", answer)[0]
     return waiting
+
+
+def safe_to_close(unacknowledged: int | None, quiet_for: float) -> bool:
+    """May a half-closed connection be closed now without risking what is on its way?
+
+    Once the client has acknowledged every byte (and our FIN), a reset (which a close can
+    cause, if the client sends anything after it) no longer destroys anything it is owed.
+    """
+    if unacknowledged is not None:
+        return unacknowledged == 0
+    return quiet_for >= QUIET_SECONDS
 
 
 def discard_unread(sock: socket.socket) -> None:

@@ -21,7 +21,7 @@ from pydantic import (
     ValidationError,
 )
 
-from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
+from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, MAX_ID
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -58,7 +58,7 @@ class ServerFrameBase(Frame):
 
 class ResumeFields(Frame):
     token: str = Field(min_length=1, max_length=256)
-    last_id: NonNegativeInt
+    last_id: int = Field(ge=0, le=MAX_ID)
 
 
 class Hello(Frame):
@@ -103,7 +103,7 @@ class Quit(Frame):
 
 class AskHistory(Frame):
     type: Literal["history"] = "history"
-    before: PositiveInt | None = None
+    before: int | None = Field(default=None, ge=1, le=MAX_ID)
     limit: int = Field(default=HISTORY_DEFAULT_LIMIT, ge=1, le=HISTORY_MAX_LIMIT)
 
 

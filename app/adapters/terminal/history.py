@@ -41,18 +41,19 @@ class HistoryView:
 
     def receive(self, frame: HistoryFrame, messages: list[MessageFrame], me: str) -> None:
         """One history frame, its messages already checked against the protocol's rules."""
+        if frame.reason == "resume":
+            # Seen only once shown: a replay cut short is asked for again from the start.
+            self._replay += messages
+            self._replay_gap |= frame.gap
+            if not frame.more:
+                self._end_replay(me)
+            return
         for message in messages:
             self.saw(message)
-        match frame.reason:
-            case "backlog":
-                self._block("earlier", messages, me)
-            case "request":
-                self._older(messages, me, more=frame.more)
-            case "resume":
-                self._replay += messages
-                self._replay_gap |= frame.gap
-                if not frame.more:
-                    self._end_replay(me)
+        if frame.reason == "backlog":
+            self._block("earlier", messages, me)
+        else:
+            self._older(messages, me, more=frame.more)
 
     def _older(self, messages: list[MessageFrame], me: str, *, more: bool) -> None:
         if not messages:
@@ -65,6 +66,8 @@ class HistoryView:
     def _end_replay(self, me: str) -> None:
         replay, self._replay = self._replay, []
         self.replaying = False
+        for message in replay:
+            self.saw(message)
         self.last_id = max(self.last_id, self._replay_upto)
         if self._replay_gap:
             self._show(

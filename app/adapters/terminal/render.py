@@ -93,8 +93,8 @@ def welcome_lines(frame: WelcomeFrame) -> Fragments:
         lines.append(
             (
                 "class:warning",
-                f" ({printable(frame.requested)} was taken, so the server gave you a random"
-                " nickname; /nick NEW changes it)",
+                f" ({printable(frame.requested)} was taken, or is held for someone who is"
+                " reconnecting, so the server gave you a random nickname; /nick NEW changes it)",
             )
         )
     lines.append(("", "\n"))

@@ -46,6 +46,8 @@ from app.domain.text import breaks_lines
 
 Show = Callable[[Fragments], None]
 MAX_HELD_LINES: Final = 100
+# A /history starts where the answer to the previous one ended: it waits this long for it.
+_HISTORY_ANSWER_SECONDS: Final = 5.0
 
 
 class ChatSession:
@@ -78,6 +80,8 @@ class ChatSession:
         self._show = show
         self._history = HistoryView(show, history_marker)
         self.resume_token: str | None = None  # from the last welcome: gets this session back
+        self._history_answered = threading.Event()  # no /history is waiting for its answer
+        self._history_answered.set()
         self._pongs_lock = threading.Lock()  # the reader sets pongs, the typist waits on them
         self._waiting_pongs: dict[str, threading.Event] = {}
         self._tokens = itertools.count(1)
@@ -119,6 +123,7 @@ class ChatSession:
                 self._receive(frame)
         finally:
             self.ended.set()
+            self._history_answered.set()
             with self._pongs_lock:
                 for pong in self._waiting_pongs.values():
                     pong.set()
@@ -132,7 +137,11 @@ class ChatSession:
             case Send(frame=frame):
                 self._send(line, frame)
             case FetchOlder(limit=limit):
-                self._send(line, AskHistory(before=self._history.oldest_public, limit=limit))
+                self._history_answered.wait(_HISTORY_ANSWER_SECONDS)
+                self._history_answered.clear()
+                before = self._history.oldest_public
+                if not self._send(line, AskHistory(before=before, limit=limit)):
+                    self._history_answered.set()
             case StartPrivateChat(partner=partner):
                 self.partner = partner
                 self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
@@ -182,11 +191,12 @@ class ChatSession:
         self.connection.send(Ping(token=token))
         return answered.wait(timeout) and not self.ended.is_set()
 
-    def _send(self, line: str, frame: ClientFrame) -> None:
+    def _send(self, line: str, frame: ClientFrame) -> bool:
+        """Send `frame` now, or hold `line` to send when connected again; True if sent."""
         with self._send_lock:
             if not self.connected:
                 self._hold(line)
-                return
+                return False
             if isinstance(frame, SendPublic | SendPrivate):
                 self._pacer.wait_for_turn()
             try:
@@ -194,6 +204,8 @@ class ChatSession:
             except ConnectionLost:
                 self.connected = False  # the reader will notice and reconnect
                 self._hold(line)
+                return False
+            return True
 
     def _hold(self, line: str) -> None:
         if len(self.held) >= MAX_HELD_LINES:
@@ -224,7 +236,11 @@ class ChatSession:
         if isinstance(frame, HistoryFrame):
             messages = [message for message in frame.messages if acceptable(message, self._show)]
             self._history.receive(frame, messages, self.nick)
+            if frame.reason == "request":
+                self._history_answered.set()
             return
+        if isinstance(frame, ErrorFrame):
+            self._history_answered.set()  # perhaps the refusal of a /history: do not wait
         if isinstance(frame, PublicFrame | PrivateFrame):
             self._history.saw(frame)
         text = render(frame, self.nick)  # before tracking: "you are now known as ..."
