@@ -7,6 +7,7 @@ joins the texts for a pipe or a terminal without colour.
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final, assert_never
 
@@ -27,6 +28,7 @@ from app.adapters.tcp.wire import (
     WelcomeFrame,
 )
 from app.domain.nicknames import fold_nick
+from app.domain.text import breaks_lines
 
 Fragments = list[tuple[str, str]]
 NICK_COLOURS: Final = 12  # style classes nick0 .. nick11
@@ -190,3 +192,20 @@ def _online(at: str, users: list[str], me: str) -> Fragments:
             line.append(("class:notice", ", "))
         line.append((nick_style(nick, me), printable(nick)))
     return line
+
+
+def acceptable(frame: PublicFrame | PrivateFrame, show: Callable[[Fragments], None]) -> bool:
+    """Whether a message keeps to the protocol's text rules; if not, say it was dropped."""
+    if not breaks_lines(frame.text):
+        return True
+    # The protocol forbids this: a rogue or broken server. Say so; show none of it.
+    show(
+        [
+            (
+                "class:warning",
+                f"! dropped a message from {printable(frame.sender)}:"
+                " it held control characters, which the protocol forbids",
+            )
+        ]
+    )
+    return False

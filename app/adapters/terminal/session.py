@@ -1,7 +1,6 @@
 """The client's side of a chat session: who we are, whom /pm talks to, what to show."""
 
 import contextlib
-import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from app.adapters.tcp.wire import (
     UsersFrame,
     WelcomeFrame,
 )
+from app.adapters.terminal.barrier import PongBarrier
 from app.adapters.terminal.commands import (
     EndPrivateChat,
     FetchOlder,
@@ -41,8 +41,7 @@ from app.adapters.terminal.commands import (
 )
 from app.adapters.terminal.history import HistoryView
 from app.adapters.terminal.pacing import MessagePacer
-from app.adapters.terminal.render import Fragments, notice, printable, render
-from app.domain.text import breaks_lines
+from app.adapters.terminal.render import Fragments, acceptable, notice, printable, render
 
 Show = Callable[[Fragments], None]
 MAX_HELD_LINES: Final = 100
@@ -82,9 +81,7 @@ class ChatSession:
         self.resume_token: str | None = None  # from the last welcome: gets this session back
         self._history_answered = threading.Event()  # no /history is waiting for its answer
         self._history_answered.set()
-        self._pongs_lock = threading.Lock()  # the reader sets pongs, the typist waits on them
-        self._waiting_pongs: dict[str, threading.Event] = {}
-        self._tokens = itertools.count(1)
+        self._pongs = PongBarrier()
 
     @property
     def replaying(self) -> bool:
@@ -124,9 +121,7 @@ class ChatSession:
         finally:
             self.ended.set()
             self._history_answered.set()
-            with self._pongs_lock:
-                for pong in self._waiting_pongs.values():
-                    pong.set()
+            self._pongs.ended()
 
     def submit(self, line: str) -> bool:
         """Act on one typed line. False once the user has asked to quit."""
@@ -165,6 +160,7 @@ class ChatSession:
         with self._send_lock:
             self.connected = True
             self.ended.clear()
+            self._pongs.reconnected()
             held = list(self.held)
             self.held.clear()
             if held:
@@ -177,17 +173,11 @@ class ChatSession:
         return list(self.held)
 
     def caught_up(self, timeout: float) -> bool:
-        """Wait until the server has answered everything sent so far (a ping as a barrier).
-
-        Frames from one connection are served in order, so the pong comes after every echo
-        or error owed for what was sent before it.
-        """
-        token = f"sync-{next(self._tokens)}"
-        answered = threading.Event()
-        with self._pongs_lock:
-            if self.ended.is_set():
-                return False
-            self._waiting_pongs[token] = answered
+        """Wait until the server has answered everything sent so far (see PongBarrier)."""
+        waiting = self._pongs.new_token()
+        if waiting is None or self.ended.is_set():
+            return False
+        token, answered = waiting
         self.connection.send(Ping(token=token))
         return answered.wait(timeout) and not self.ended.is_set()
 
@@ -259,10 +249,7 @@ class ChatSession:
             case LeaveFrame(nick=nick) if nick == self.partner:
                 self._show(notice(f"* {printable(nick)} left; /exit to talk to everyone again"))
             case PongFrame(token=token) if token is not None:
-                with self._pongs_lock:
-                    answered = self._waiting_pongs.pop(token, None)
-                if answered is not None:
-                    answered.set()
+                self._pongs.answered(token)
             case ShutdownFrame(reason=reason):
                 self.shutdown_reason = reason
             case _:
@@ -281,20 +268,3 @@ class ChatSession:
                 self.online = set(users)
             case _:
                 pass
-
-
-def acceptable(frame: PublicFrame | PrivateFrame, show: Show) -> bool:
-    """Whether a message keeps to the protocol's text rules; if not, say it was dropped."""
-    if not breaks_lines(frame.text):
-        return True
-    # The protocol forbids this: a rogue or broken server. Say so; show none of it.
-    show(
-        [
-            (
-                "class:warning",
-                f"! dropped a message from {printable(frame.sender)}:"
-                " it held control characters, which the protocol forbids",
-            )
-        ]
-    )
-    return False
