@@ -157,3 +157,11 @@ def test_a_private_message_keeps_its_place_even_when_another_thread_interleaves(
     feed.append(b"public 17\n")
     feed.meanwhile = [lambda: outbox.put(b"private 18\n"), lambda: feed.append(b"public 19\n")]
     assert drain(outbox) == b"public 17\nprivate 18\npublic 19\n"
+
+
+def test_an_outbox_says_when_a_replay_is_still_being_drawn() -> None:
+    outbox = Outbox(EncodedFeed())
+    outbox.put_pages(iter([b"page\n"]))
+    assert outbox.replaying
+    drain(outbox)
+    assert not outbox.replaying
