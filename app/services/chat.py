@@ -110,11 +110,16 @@ class ChatService:
 
     # --- saying things --------------------------------------------------------------------
 
+    @property
+    def closing(self) -> bool:
+        """The shutdown frame is out: nothing more is accepted, or answered."""
+        return self._closing
+
     def say_public(self, client: Recipient, text: str) -> PublicMessage:
         with self._lock:
+            self._refuse_if_closing()
             session_id = self._members.session_id(client)
             validate_text(text)
-            self._refuse_if_closing()
             draft = PublicDraft(
                 sender=self._members.nick(session_id),
                 text=text,
@@ -128,10 +133,10 @@ class ChatService:
 
     def say_private(self, client: Recipient, to: str, text: str) -> PrivateMessage:
         with self._lock:
+            self._refuse_if_closing()
             sender_id = self._members.session_id(client)
             recipient_id = self._members.room.find(to)
             validate_text(text)
-            self._refuse_if_closing()
             draft = PrivateDraft(
                 sender=self._members.nick(sender_id),
                 recipient=self._members.nick(recipient_id),
@@ -210,9 +215,9 @@ class ChatService:
     # --- inside the lock ------------------------------------------------------------------
 
     def _asking(self, client: Recipient) -> None:
-        """Only a registered client is answered, and nothing follows the shutdown frame."""
-        self._members.session_id(client)
+        """Nothing follows the shutdown frame, and only a registered client is answered."""
         self._refuse_if_closing()
+        self._members.session_id(client)
 
     def _announce(self, event: UserLeft) -> None:
         # Once the shutdown frame is out, a stream of leaves after it would only be noise.

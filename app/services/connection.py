@@ -74,15 +74,18 @@ class Connection:
         self._events = events
         self._flood = FloodGuard(policy.flood, now)
         self._in_refused_run = False  # the last command was refused for the rate limit
-        self._resumed_unconfirmed = False  # resumed, and nothing heard since the welcome
+        # Resumed, and nothing heard since the welcome went out: what came in the same read
+        # as the hello was sent before the client could have seen the welcome.
+        self._resumed_unconfirmed = False
+        self._heard_since_resume = False
         self.open = True  # False once it is closing: nothing more is served
 
     def receive(self, item: Command | Malformed, now: float) -> Verdict:
         """Serve (or refuse) one command; `now` is monotonic seconds, for flood control."""
         if not self.open:
             return Verdict.CLOSE
-        if self._resumed_unconfirmed:  # it got the welcome, and with it its new token
-            self._resumed_unconfirmed = False
+        if self._resumed_unconfirmed and self._heard_since_resume:
+            self._resumed_unconfirmed = False  # it got the welcome, and its new token with it
             self._chat.confirm(self._client)
         kind = FrameKind.MESSAGE if costs_a_message(item) else FrameKind.CONTROL
         if not self._flood.allow(kind, now):
@@ -106,6 +109,10 @@ class Connection:
         self._tally(valid=True)
         return verdict
 
+    def new_read(self) -> None:
+        """What follows arrived after everything this connection was sent so far."""
+        self._heard_since_resume = self._resumed_unconfirmed
+
     def registration_due(self) -> Verdict:
         """The hello timeout has passed: close, unless the client has said hello."""
         if not self.open or self._chat.is_registered(self._client):
@@ -128,6 +135,7 @@ class Connection:
             case Join():
                 joined = chat.join(client, command.nick, command.resume)
                 self._resumed_unconfirmed = joined.resumed
+                self._heard_since_resume = False
                 self._events.info(
                     "client_resumed" if joined.resumed else "client_registered",
                     nick=joined.nick,
@@ -172,6 +180,8 @@ class Connection:
 
     def _refuse(self, error: ChatError, *, quietly: bool = False) -> None:
         """The one place a client's mistake becomes a reply (and a console line)."""
+        if self._chat.closing:
+            return  # nothing is answered after the shutdown frame
         if not quietly:
             self._events.info("client_error", error=error_name(error), message=str(error))
         self._client.deliver(Refusal(error=error, at=self._clock.now()))

@@ -5,9 +5,11 @@ from collections import deque
 from collections.abc import Iterator
 
 from app.adapters.tcp.wire import (
+    AskHistory,
     ClientFrame,
     Hello,
     HistoryFrame,
+    Ping,
     PrivateFrame,
     PublicFrame,
     ResumeFields,
@@ -223,3 +225,19 @@ def test_a_history_message_breaking_the_text_rules_is_dropped_with_a_warning() -
     lines = texts(shown)
     assert any("dropped a message from bob" in line for line in lines)
     assert not any("evil" in line for line in lines)
+
+
+def test_history_asked_for_while_away_becomes_one_request_once_back() -> None:
+    old = ScriptedConnection(welcome(resumed=False, last_id=0, token="t1"))
+    session, shown = session_on(old)
+    session.register("ann")
+    session.disconnected()
+    session.submit("/history 10")
+    session.submit("/history 10")
+    fresh = ScriptedConnection(welcome(resumed=True, last_id=4), history("resume", public(4)))
+
+    assert reconnect(session, lambda: fresh, shown.append, threading.Event(), iter([0.0]))  # type: ignore[arg-type, return-value]
+
+    asked = [frame for frame in fresh.sent if isinstance(frame, AskHistory)]
+    assert asked == [AskHistory(before=4, limit=20)]
+    assert isinstance(fresh.sent[1], Ping)  # the resume acknowledged before anything else

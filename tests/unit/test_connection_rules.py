@@ -163,11 +163,25 @@ def test_the_first_command_after_a_resume_spends_the_token_it_resumed_with() -> 
     second.send(Join("ann", ResumeRequest(token=token, last_id=0)))
     second.connection.lost("disconnected")  # before it said anything: the welcome was lost
     third = Line(room)
-    third.send(Join("ann", ResumeRequest(token=token, last_id=0)))  # so the token still works
+    third.send(Join("ann", ResumeRequest(token=token, last_id=0)), Ping())  # pipelined
     assert third.welcome().resumed
-    third.send(Ping())  # it has its new token now
-    third.connection.lost("disconnected")
+    third.connection.lost("disconnected")  # what came with the hello proves nothing
 
     fourth = Line(room)
     fourth.send(Join("ann", ResumeRequest(token=token, last_id=0)))
-    assert fourth.welcome().resumed is False
+    assert fourth.welcome().resumed
+    fourth.connection.new_read()
+    fourth.send(Ping())  # sent after the welcome came: it has its new token now
+    fourth.connection.lost("disconnected")
+
+    fifth = Line(room)
+    fifth.send(Join("ann", ResumeRequest(token=token, last_id=0)))
+    assert fifth.welcome().resumed is False
+
+
+def test_once_the_server_is_closing_nothing_more_is_answered() -> None:
+    line = Line(RoomHarness(), FloodLimits(rate=1, burst=1))
+    line.send(Join("ann"))
+    line.room.chat.shut_down("server closing")
+    line.send(GARBAGE, SayPublic("a"), SayPublic("b"), ListUsers())
+    assert line.refusals() == []

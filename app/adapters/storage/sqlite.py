@@ -50,7 +50,7 @@ class SqliteRoomStore:
             directory.mkdir(parents=True, exist_ok=True)
             self._db, self._identity = self._open(self._text_log_counts)
             self._last_id, self._floor, totals = read_position(self._db)
-            self.read_sessions = {session.id: session for session in read_sessions(self._db)}
+            self._sessions = {session.id: session for session in read_sessions(self._db)}
         except (sqlite3.Error, OSError, TypeError, ValueError) as error:
             # TypeError, ValueError: a database, but its rows are not what we wrote.
             raise StorageUnavailable(_why_unusable(self.path, error)) from error
@@ -118,16 +118,16 @@ class SqliteRoomStore:
 
     def sessions(self) -> list[Session]:
         with self._lock:
-            return list(self.read_sessions.values())
+            return list(self._sessions.values())
 
     def save_session(self, session: Session) -> None:
         with self._lock:
-            self.read_sessions[session.id] = session
+            self._sessions[session.id] = session
             self._write(SAVE_SESSION, session_row(session))
 
     def forget_session(self, session_id: str) -> None:
         with self._lock:
-            self.read_sessions.pop(session_id, None)
+            self._sessions.pop(session_id, None)
             self._write("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def close(self) -> None:
@@ -179,7 +179,7 @@ class SqliteRoomStore:
             db, identity = self._open(self.totals)
             last_id, _, totals = read_position(db)
             with transaction(db):  # the sessions waiting for their clients come along
-                for session in self.read_sessions.values():
+                for session in self._sessions.values():
                     db.execute(SAVE_SESSION, session_row(session))
         except sqlite3.Error as error:
             raise OSError(f"the room log could not be made anew: {error}") from error

@@ -172,7 +172,7 @@ class TcpConnection:
             return
         if self._draining:
             if not data:
-                self._end("closed")  # the client's end: it has read all it wanted
+                self._end("closed")  # the client is done sending: nothing can reset now
             self._heard_at = time.monotonic()
             return  # what a client sends after its goodbye is dropped unread
         if not data:
@@ -180,6 +180,7 @@ class TcpConnection:
             self._connection.lost("disconnected")
             self._close_after_flush()
             return
+        self._connection.new_read()
         for command in self._decoder.feed(data):
             if self._closing:
                 break  # it quit, or we are closing: what follows is not served

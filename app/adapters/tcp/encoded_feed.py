@@ -51,6 +51,8 @@ class EncodedFeed:
 
     def size(self, start: int, stop: int) -> int:
         """Bytes in the entries from `start` up to `stop`."""
+        if start >= stop:
+            return 0
         with self._lock:
             first = self._checked(start)
             return self._starts[stop - first] - self._starts[start - first]

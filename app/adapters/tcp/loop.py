@@ -18,6 +18,10 @@ _log = structlog.get_logger()
 _IDLE_WAKE_SECONDS: Final = 1.0
 
 
+def _nothing() -> None:
+    pass
+
+
 class Timer:
     """A call due at a moment on the loop's monotonic clock; `cancel` makes it a no-op."""
 
@@ -30,6 +34,7 @@ class Timer:
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.call = _nothing  # and let go of what the call held (a closed connection, say)
 
 
 class IoLoop:

@@ -108,7 +108,9 @@ class Outbox:
             len(frame) for _, frame in list(self._own) if isinstance(frame, bytes)
         )
         if self.cursor is not None:
-            waiting += self._feed.size(self.cursor, self._feed_limit(self._feed.end))
+            limit = self._feed_limit(self._feed.end)
+            if self.cursor < limit:  # past its stop, the feed may already be freed
+                waiting += self._feed.size(self.cursor, limit)
         return waiting
 
     def done(self) -> bool:

@@ -69,6 +69,7 @@ def reconnect(
             if isinstance(answer, WelcomeFrame) and answer.resumed:
                 show(notice(f"* reconnected as {printable(answer.nick)}"))
                 session.read_replay()  # what was missed, before what was typed meanwhile
+                session.acknowledge_resume()
         except ConnectionLost:
             continue
         if not isinstance(answer, WelcomeFrame):

@@ -42,6 +42,7 @@ from app.adapters.terminal.commands import (
 from app.adapters.terminal.history import HistoryView
 from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.render import Fragments, acceptable, notice, printable, render
+from app.domain.commands import HISTORY_MAX_LIMIT
 
 Show = Callable[[Fragments], None]
 MAX_HELD_LINES: Final = 100
@@ -132,11 +133,9 @@ class ChatSession:
             case Send(frame=frame):
                 self._send(line, frame)
             case FetchOlder(limit=limit):
+                # Where this page starts depends on the answer to the one before: wait for it.
                 self._history_answered.wait(_HISTORY_ANSWER_SECONDS)
-                self._history_answered.clear()
-                before = self._history.oldest_public
-                if not self._send(line, AskHistory(before=before, limit=limit)):
-                    self._history_answered.set()
+                self._fetch_older(limit, line)
             case StartPrivateChat(partner=partner):
                 self.partner = partner
                 self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
@@ -165,8 +164,17 @@ class ChatSession:
             self.held.clear()
             if held:
                 self._show(notice(f"* sending the {len(held)} line(s) typed while disconnected"))
+            # This runs on the reader thread, so nothing can wait for a /history answer here:
+            # the /history lines typed meanwhile become one request, after the rest.
+            older = 0
             for line in held:
-                self.submit(line)
+                action = parse_input(line, self.partner)
+                if isinstance(action, FetchOlder):
+                    older += action.limit
+                else:
+                    self.submit(line)
+            if older:
+                self._fetch_older(min(older, HISTORY_MAX_LIMIT), f"/history {older}")
 
     def unsent(self) -> list[str]:
         """Lines typed while disconnected that never went out (for the user to see)."""
@@ -180,6 +188,17 @@ class ChatSession:
         token, answered = waiting
         self.connection.send(Ping(token=token))
         return answered.wait(timeout) and not self.ended.is_set()
+
+    def acknowledge_resume(self) -> None:
+        """Tell the server the resumed welcome (and its new token) arrived: the token the
+        client resumed with is spent from then on."""
+        self.connection.send(Ping())
+
+    def _fetch_older(self, limit: int, line: str) -> None:
+        self._history_answered.clear()
+        before = self._history.oldest_public
+        if not self._send(line, AskHistory(before=before, limit=limit)):
+            self._history_answered.set()
 
     def _send(self, line: str, frame: ClientFrame) -> bool:
         """Send `frame` now, or hold `line` to send when connected again; True if sent."""
