@@ -1,6 +1,7 @@
 """7. Twenty clients sending 500 messages each at once: one order for all, and the log agrees."""
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import StartServer
@@ -34,16 +35,7 @@ def test_every_client_receives_all_messages_in_one_order_matching_the_log(
         while len(into) < TOTAL:
             into.append(client.expect("public"))
 
-    threads = [threading.Thread(target=send, args=(c, n)) for n, c in enumerate(clients)]
-    threads += [
-        threading.Thread(target=receive, args=(c, r))
-        for c, r in zip(clients, received, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    send_and_receive_at_once(clients, send, receive, received)
 
     order = [(frame["id"], frame["from"], frame["text"]) for frame in received[0]]
     assert len(order) == TOTAL
@@ -97,6 +89,23 @@ def test_with_two_io_threads_private_messages_keep_their_place_among_the_public_
         except (OSError, ConnectionError) as failure:  # a timeout among them
             failures.append(failure)
 
+    send_and_receive_at_once(clients, send, receive, received)
+    assert failures == []
+    for frames in received:
+        ids = [frame["id"] for frame in frames]
+        assert len(ids) == expected  # nothing lost
+        assert ids == sorted(set(ids))  # one order: a private never overtakes a public
+    for client in clients:
+        client.close()
+
+
+def send_and_receive_at_once(
+    clients: list[WireClient],
+    send: Callable[[WireClient, int], None],
+    receive: Callable[[WireClient, list[Frame]], None],
+    received: list[list[Frame]],
+) -> None:
+    """A sending and a receiving thread per client, all started together, all finished."""
     threads = [threading.Thread(target=send, args=(c, n)) for n, c in enumerate(clients)]
     threads += [
         threading.Thread(target=receive, args=(c, r))
@@ -107,10 +116,3 @@ def test_with_two_io_threads_private_messages_keep_their_place_among_the_public_
     for thread in threads:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    for frames in received:
-        ids = [frame["id"] for frame in frames]
-        assert len(ids) == expected  # nothing lost
-        assert ids == sorted(set(ids))  # one order: a private never overtakes a public
-    for client in clients:
-        client.close()
