@@ -1,11 +1,10 @@
 """The chat server's command-line options: each checked, with a one-line error if wrong."""
 
 import argparse
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
+from app.adapters.option_types import in_range
 from app.adapters.tcp.limits import DEFAULT_MAX_OUTBUF
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS
 from app.domain.commands import HISTORY_MAX_LIMIT
@@ -87,36 +86,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-Number = TypeVar("Number", int, float)
-
-
-def _in_range(
-    parse: Callable[[str], Number], low: Number, high: Number, *, above_low: bool = False
-) -> Callable[[str], Number]:
-    """An argparse type: a finite number from `low` (or just above it) to `high`, with a
-    one-line error saying which."""
-
-    def check(text: str) -> Number:
-        try:
-            value = parse(text)
-        except ValueError:
-            kind = "a whole number" if parse is int else "a number"
-            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        below = value <= low if above_low else value < low
-        if not math.isfinite(value) or below or value > high:
-            lowest = f"more than {low:g}" if above_low else f"{low:g}"
-            raise argparse.ArgumentTypeError(f"must be {lowest} up to {high:g}, not {text}")
-        return value
-
-    return check
-
-
-_seconds = _in_range(float, 0.0, 86_400.0, above_low=True)
-_port = _in_range(int, 0, 65_535)
-_rate = _in_range(float, 0.0, 1e6)
-_backlog = _in_range(int, 0, HISTORY_MAX_LIMIT)
-_grace = _in_range(float, 0.0, 7 * 86_400.0)  # a week: longer is not a reconnect
-_io_threads = _in_range(int, 1, 64)
-_max_clients = _in_range(int, 1, 1_000_000)
-_max_outbuf = _in_range(int, 1, 1 << 30)
-_burst = _in_range(int, 1, 1_000_000)
+_seconds = in_range(float, 0.0, 86_400.0, above_low=True)
+_port = in_range(int, 0, 65_535)
+_rate = in_range(float, 0.0, 1e6)
+_backlog = in_range(int, 0, HISTORY_MAX_LIMIT)
+_grace = in_range(float, 0.0, 7 * 86_400.0)  # a week: longer is not a reconnect
+_io_threads = in_range(int, 1, 64)
+_max_clients = in_range(int, 1, 1_000_000)
+_max_outbuf = in_range(int, 1, 1 << 30)
+_burst = in_range(int, 1, 1_000_000)

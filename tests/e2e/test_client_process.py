@@ -241,3 +241,16 @@ def test_a_rogue_server_cannot_clear_the_screen_set_the_title_or_hide_text(
     for forbidden in ["\x1b[2J", "\x1b]0;", "pwned", "\u202e", "\u200b"]:
         assert forbidden not in screen
     assert "\\u202e" in screen  # shown, escaped, not obeyed
+
+
+def test_a_port_out_of_range_is_a_usage_error_not_another_port() -> None:
+    result = subprocess.run(
+        [CLIENT, "--port", "70000", "--nick", "z"],
+        input="hi\n",
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "argument --port: must be 1 up to 65535, not 70000" in result.stderr
