@@ -111,7 +111,7 @@ def test_a_second_server_on_the_same_log_directory_is_a_clear_error(
     assert "in use by another chat-server" in printed
 
 
-def test_an_option_out_of_range_is_a_one_line_usage_error_with_status_2(tmp_path: Path) -> None:
+def test_an_option_out_of_range_is_a_usage_error_naming_it_with_status_2(tmp_path: Path) -> None:
     for option, value in [("--resume-grace", "nan"), ("--backlog", "-1"), ("--port", "99999")]:
         result = subprocess.run(
             [SERVER, option, value, "--log-dir", str(tmp_path)],

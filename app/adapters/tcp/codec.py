@@ -125,7 +125,8 @@ def encode_event(event: ChatEvent) -> bytes:
 
 
 def error_frame(error: errors.ChatError, at: datetime) -> bytes:
-    return encode_frame(ErrorFrame(code=ERROR_CODES[type(error)], message=str(error), ts=at))
+    """A refusal for a client no Recipient stands for yet (a server that is full)."""
+    return encode_event(Refusal(error=error, at=at))
 
 
 def event_frame(event: ChatEvent) -> ServerFrame:
