@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: server client test lint typecheck imports bench bench-peer clean
+.PHONY: server client test lint typecheck imports snapshots bench bench-peer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ imports: $(STAMP)
 
 test: lint typecheck imports
 	$(BIN)/python -m pytest
+
+# After a deliberate change to what the client's window looks like: redraw its snapshots
+# (review them in the diff) and the README's picture.
+snapshots: $(STAMP)
+	$(BIN)/python -m pytest tests/tui/test_snapshots.py --snapshot-update
+	cp tests/tui/__snapshots__/test_snapshots/test_a_busy_room.svg docs/images/client.svg
 
 # The three workloads of docs/PERFORMANCE.md against chat-server and, if installed, ngircd.
 bench: $(STAMP)

@@ -1,4 +1,4 @@
-"""Composition root of the chat client: a terminal front end, or plain lines for a pipe."""
+"""Composition root of the chat client: a full-screen window, or plain lines for a pipe."""
 
 import argparse
 import os
@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from app.adapters.option_types import in_range
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
-from app.adapters.terminal.interactive import run_interactive
 from app.adapters.terminal.piped import run_piped
+from app.adapters.terminal.state import InputHistory, history_file
+from app.adapters.tui.window import ChatWindow
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,19 +30,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConnectionLost as error:
         print(f"chat-client: {error}", file=sys.stderr)
         sys.exit(1)
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        color = not args.no_color and not os.environ.get("NO_COLOR")
-        first = [connection]  # the one opened above is used first; later ones are opened anew
-
-        def open_connection() -> ServerConnection:
-            if first:
-                return first.pop()
-            return ServerConnection.open(args.host, args.port)
-
-        status = run_interactive(open_connection, args.nick, color=color)
-    else:
-        status = run_piped(connection, args.nick, sys.stdin)
-    sys.exit(status)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.exit(run_piped(connection, args.nick, sys.stdin))
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual draws its own parts without colour, too
+    window = ChatWindow(
+        connection,
+        lambda: ServerConnection.open(args.host, args.port),
+        server=f"{args.host}:{args.port}",
+        nick=args.nick,
+        history=InputHistory(history_file()),
+        color=not os.environ.get("NO_COLOR"),
+    )
+    status = window.run()
+    for line in window.unsent:
+        print(f"! not sent: {line}")
+    if window.farewell is not None:
+        print(window.farewell, file=sys.stderr)
+    sys.exit(status if status is not None else 0)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ class UserLeft:
     nick: str
     reason: str
     at: datetime
+    message: str | None = None  # the goodbye of a quit, if the client gave a valid one
 
 
 @dataclass(frozen=True)

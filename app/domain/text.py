@@ -6,6 +6,7 @@ from typing import Final
 from app.domain.errors import InvalidText
 
 MAX_TEXT_CHARS: Final = 2000
+MAX_QUIT_MESSAGE_CHARS: Final = 200  # a goodbye shown in a leave, not a message
 # Control characters (Cc: newlines, escape, NEL) and the Unicode line and paragraph
 # separators, which many readers also take for the end of a line.
 _LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
@@ -30,3 +31,15 @@ def validate_text(text: str) -> str:
     if breaks_lines(text):
         raise InvalidText("a message may not contain control characters or line breaks")
     return text
+
+
+def validate_quit_message(text: str) -> str:
+    """Return a quit's reason unchanged if the others may be shown it, else raise InvalidText.
+
+    The rules of message text, and at most MAX_QUIT_MESSAGE_CHARS characters.
+    """
+    if len(text) > MAX_QUIT_MESSAGE_CHARS:
+        raise InvalidText(
+            f"a quit message has at most {MAX_QUIT_MESSAGE_CHARS} characters, not {len(text)}"
+        )
+    return validate_text(text)

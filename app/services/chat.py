@@ -2,10 +2,11 @@
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID, ResumeRequest
 from app.domain.drafts import Draft, PrivateDraft, PublicDraft
-from app.domain.errors import InvalidFrame, ServerClosing, StorageFailed
+from app.domain.errors import InvalidFrame, InvalidText, ServerClosing, StorageFailed
 from app.domain.events import (
     Message,
     NickChanged,
@@ -18,11 +19,20 @@ from app.domain.events import (
     UserList,
 )
 from app.domain.metrics import MetricsSnapshot
-from app.domain.text import validate_text
+from app.domain.text import validate_quit_message, validate_text
 from app.services.feed import RoomFeed
 from app.services.history import newest_page
 from app.services.membership import Joined, Membership, RoomSettings
 from app.services.ports import Clock, EventLog, Recipient, RoomLog, SessionStore
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A quit, as the room took it."""
+
+    nick: str
+    message: str | None  # the goodbye the others were shown, if any
+    dropped: str | None = None  # why the client's goodbye was not shown, if it was refused
 
 
 class ChatService:
@@ -81,13 +91,21 @@ class ChatService:
         with self._lock:
             self._members.confirm(client)
 
-    def quit(self, client: Recipient, reason: str) -> str | None:
-        """The client leaves for good: its session ends. Returns its nick, if it had one."""
+    def quit(self, client: Recipient, reason: str, said: str | None = None) -> Departure | None:
+        """The client leaves for good: its session ends. None if it had not said hello.
+
+        `said` is its goodbye, shown to the others in the leave. One that breaks the rules
+        (see validate_quit_message) is dropped, not refused: a bad goodbye never keeps a
+        client in the room.
+        """
+        message, dropped = _goodbye(said)
         with self._lock:
             nick = self._members.quit(client)
-            if nick is not None:
-                self._announce(UserLeft(nick=nick, reason=reason, at=self._clock.now()))
-            return nick
+            if nick is None:
+                return None
+            now = self._clock.now()
+            self._announce(UserLeft(nick=nick, reason=reason, at=now, message=message))
+            return Departure(nick=nick, message=message, dropped=dropped)
 
     def drop(self, client: Recipient, reason: str) -> str | None:
         """The connection is gone but the client may be back: its session waits the grace."""
@@ -239,3 +257,13 @@ class ChatService:
     def _refuse_if_closing(self) -> None:
         if self._closing:
             raise ServerClosing()
+
+
+def _goodbye(said: str | None) -> tuple[str | None, str | None]:
+    """A quit's reason as (what the others may be shown, why it was dropped)."""
+    if not said or said.isspace():
+        return None, None  # no goodbye given: nothing to show, nothing wrong
+    try:
+        return validate_quit_message(said), None
+    except InvalidText as error:
+        return None, str(error)

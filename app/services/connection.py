@@ -159,10 +159,19 @@ class Connection:
             case FetchHistory():
                 chat.history(client, command.before, command.limit)
             case Leave():
-                nick = chat.quit(client, "quit")
-                if nick is None:
+                departure = chat.quit(client, "quit", command.reason)
+                if departure is None:
                     raise NotRegistered()
-                self._events.info("client_left", nick=nick, reason="quit", said=command.reason)
+                # Only the goodbye the others were shown is logged: a refused one could hold
+                # escape sequences, or fill the console.
+                dropped = {"dropped": departure.dropped} if departure.dropped else {}
+                self._events.info(
+                    "client_left",
+                    nick=departure.nick,
+                    reason="quit",
+                    said=departure.message,
+                    **dropped,
+                )
                 self.open = False
                 return Verdict.CLOSE
             case _:

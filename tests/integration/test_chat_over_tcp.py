@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+import pytest
+
 from app.adapters.storage.memory import InMemoryRoomStore
 from tests.wire_client import WireClient
 
@@ -174,6 +176,38 @@ def test_quit_is_announced_to_the_others_and_closes_the_connection(
     leave = bob.expect("leave")
     assert (leave["nick"], leave["reason"]) == ("alice", "quit")
     assert connect().hello("alice")["renamed"] is False  # the nick is free again
+
+
+def test_the_others_see_the_goodbye_a_client_quits_with(registered: Registered) -> None:
+    alice, bob = registered("alice", "bob")
+    alice.send({"type": "quit", "reason": "gotta go"})
+    assert alice.frames_until_closed() == []
+    leave = bob.expect("leave")
+    assert (leave["nick"], leave["reason"], leave["message"]) == ("alice", "quit", "gotta go")
+
+
+def test_a_quit_without_a_reason_leaves_with_no_message(registered: Registered) -> None:
+    alice, bob = registered("alice", "bob")
+    alice.send({"type": "quit"})
+    assert alice.frames_until_closed() == []
+    assert "message" not in bob.expect("leave")
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["x" * 201, "bye\x1b[2J", "two\nlines"],
+    ids=["201 characters", "escape", "line break"],
+)
+def test_a_goodbye_that_breaks_the_rules_still_ends_the_session_without_a_message(
+    registered: Registered, connect: Callable[[], WireClient], reason: str
+) -> None:
+    alice, bob = registered("alice", "bob")
+    alice.send({"type": "quit", "reason": reason})
+    assert alice.frames_until_closed() == []  # no error frame: closed all the same
+    leave = bob.expect("leave")
+    assert (leave["nick"], leave["reason"]) == ("alice", "quit")
+    assert "message" not in leave
+    assert connect().hello("alice")["renamed"] is False  # the session is over
 
 
 def test_a_dropped_socket_is_announced_once_as_a_leave(registered: Registered) -> None:

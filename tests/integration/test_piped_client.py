@@ -38,14 +38,29 @@ def test_commands_work_from_a_pipe(server: ChatServer, log: InMemoryRoomStore) -
     bob = WireClient(server.address)
     bob.hello("bob")
     status, out, _ = run_client(
-        server, "alice", ["/msg bob psst", "/pm bob", "in private", "/exit", "/nick ally", "/bogus"]
+        server, "alice", ["/msg bob psst", "/pm bob", "in private", "/exit", "/nick ally"]
     )
     assert status == 0
     assert [(m.recipient, m.text) for m in log.private] == [("bob", "psst"), ("bob", "in private")]
     assert "[pm to bob] in private" in out
     assert "you are now known as ally" in out
-    assert "unknown command /bogus" in out
     bob.close()
+
+
+def test_refused_lines_make_the_exit_status_3_with_each_reason_on_stderr(
+    server: ChatServer, log: InMemoryRoomStore
+) -> None:
+    lines = ["first", "/bogus", "/msg nobody hello", "/nick " + "x" * 40, "last"]
+    status, out, err = run_client(server, "alice", lines)
+    assert status == 3
+    assert [m.text for m in log.public] == ["first", "last"]  # the rest still went through
+    reasons = err.strip().splitlines()
+    assert len(reasons) == 3
+    assert "unknown command /bogus" in reasons[0]
+    assert "nobody called nobody is online" in reasons[1]
+    assert "invalid_nick" in reasons[2]
+    assert "refused" not in out  # stdout stays the conversation
+    assert out.rstrip().endswith("<alice> last")
 
 
 def test_a_taken_nick_is_reported_as_a_random_one(server: ChatServer) -> None:

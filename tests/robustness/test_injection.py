@@ -60,9 +60,7 @@ def test_a_nick_that_only_looks_like_one_online_counts_as_taken(
 
 def test_the_client_shows_escapes_and_bidi_overrides_instead_of_obeying_them() -> None:
     frame = PublicFrame(id=1, sender="mallory", text="\x1b]0;title\x07 \u202eevil", ts=T0)
-    fragments = render(frame, me="ann")
-    assert fragments is not None
-    shown = plain(fragments)
+    shown = "\n".join(plain(line) for line in render(frame, me="ann"))
     for obeyed in ["\x1b", "\x07", "\u202e"]:
         assert obeyed not in shown
     assert "\\u001b]0;title\\u0007 \\u202eevil" in shown

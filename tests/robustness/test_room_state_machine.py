@@ -94,7 +94,8 @@ class RoomMachine(RuleBasedStateMachine):
 
     @rule(person=consumes(people))
     def quit(self, person: Person) -> None:
-        was = self.chat.quit(person.connection, "quit")
+        departure = self.chat.quit(person.connection, "quit")
+        was = departure.nick if departure is not None else None
         assert was == (person.nick if person.online else None)
         if person.online:
             person.nick, person.online = None, False

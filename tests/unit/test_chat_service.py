@@ -24,6 +24,7 @@ from app.domain.events import (
     UserList,
     Welcome,
 )
+from app.services.chat import Departure
 from tests.fakes import T0
 from tests.unit.room_harness import RoomHarness
 
@@ -244,7 +245,7 @@ def test_quitting_is_announced_once_to_those_who_stay_and_frees_the_nick() -> No
     room = RoomHarness()
     ann, bob = room.joined("ann", "bob")
 
-    assert room.chat.quit(ann, "quit") == "ann"
+    assert room.chat.quit(ann, "quit") == Departure(nick="ann", message=None)
     assert room.chat.quit(ann, "quit") is None
     assert room.chat.drop(ann, "disconnected") is None
 
@@ -253,6 +254,23 @@ def test_quitting_is_announced_once_to_those_who_stay_and_frees_the_nick() -> No
     assert room.chat.snapshot().users == 1
     newcomer = room.person()
     assert room.chat.join(newcomer, "ann").renamed is False
+
+
+def test_a_goodbye_is_shown_to_those_who_stay_and_a_broken_one_is_dropped() -> None:
+    room = RoomHarness()
+    ann, bob, cy = room.joined("ann", "bob", "cy")
+
+    assert room.chat.quit(ann, "quit", "gotta go") == Departure(nick="ann", message="gotta go")
+    departure = room.chat.quit(bob, "quit", "bye\x1b[2J")
+
+    assert departure is not None
+    assert (departure.nick, departure.message) == ("bob", None)
+    assert departure.dropped == "a message may not contain control characters or line breaks"
+    assert cy.received == [
+        UserLeft(nick="ann", reason="quit", at=T0, message="gotta go"),
+        UserLeft(nick="bob", reason="quit", at=T0),
+    ]
+    assert room.chat.snapshot().users == 1
 
 
 def test_a_failing_log_refuses_the_message_and_reuses_its_id_once_the_log_recovers() -> None:

@@ -6,6 +6,8 @@ from app.adapters.terminal.commands import (
     EndPrivateChat,
     FetchOlder,
     Leave,
+    Reconnect,
+    Refuse,
     Send,
     ShowLocally,
     StartPrivateChat,
@@ -26,8 +28,25 @@ def test_msg_and_its_alias_send_a_private_message(command: str) -> None:
     assert parse_input(command) == Send(SendPrivate(to="bob", text="psst now"))
 
 
-def test_msg_without_text_shows_its_usage_and_sends_nothing() -> None:
-    assert parse_input("/msg bob") == ShowLocally("usage: /msg NICK TEXT")
+def test_msg_without_text_is_refused_with_its_usage_and_sends_nothing() -> None:
+    assert parse_input("/msg bob") == Refuse("usage: /msg NICK TEXT")
+    assert parse_input("/w bob   ") == Refuse("usage: /w NICK TEXT")
+
+
+@pytest.mark.parametrize(
+    ("line", "usage"),
+    [
+        ("/pm", "usage: /pm NICK"),
+        ("/pm bob carol", "usage: /pm NICK"),
+        ("/nick", "usage: /nick NEW"),
+        ("/nick two words", "usage: /nick NEW"),
+        ("/me", "usage: /me ACTION"),
+    ],
+)
+def test_a_command_used_wrongly_is_refused_with_its_usage(line: str, usage: str) -> None:
+    action = parse_input(line)
+    assert isinstance(action, Refuse)
+    assert action.reason.startswith(usage)
 
 
 def test_pm_mode_sends_every_plain_line_to_the_partner_until_exit() -> None:
@@ -57,15 +76,22 @@ def test_quit_leaves_with_an_optional_reason() -> None:
     assert parse_input("/quit gone fishing") == Leave(Quit(reason="gone fishing"))
 
 
-def test_an_unknown_command_gets_a_hint_and_nothing_is_sent() -> None:
+def test_an_unknown_command_is_refused_with_a_hint_and_nothing_is_sent() -> None:
     action = parse_input("/dance")
-    assert isinstance(action, ShowLocally)
-    assert "unknown command /dance" in action.text
+    assert isinstance(action, Refuse)
+    assert "unknown command /dance" in action.reason
+    assert "/help" in action.reason
+
+
+def test_reconnect_asks_to_reconnect_now() -> None:
+    assert parse_input("/reconnect") == Reconnect()
+    assert "/reconnect" in HELP_TEXT
 
 
 def test_help_lists_every_command() -> None:
     assert parse_input("/help") == ShowLocally(HELP_TEXT)
-    for command in ["/users", "/msg", "/w", "/pm", "/exit", "/nick", "/stats", "/quit"]:
+    commands = ["/users", "/msg", "/w", "/pm", "/exit", "/nick", "/stats", "/history", "/me"]
+    for command in [*commands, "/reconnect", "/quit", "/help"]:
         assert command in HELP_TEXT
 
 
@@ -74,9 +100,10 @@ def test_a_double_slash_says_a_line_that_starts_with_a_slash() -> None:
 
 
 def test_text_the_server_would_refuse_is_refused_locally_with_the_reason() -> None:
-    action = parse_input("x" * 2001)
-    assert isinstance(action, ShowLocally)
-    assert action.text.startswith("not sent:")
+    assert parse_input("x" * 2001) == Refuse("a message has at most 2000 characters, not 2001")
+    action = parse_input("/msg bob clear\x1b[2J")
+    assert isinstance(action, Refuse)
+    assert "control characters" in action.reason
 
 
 def test_history_asks_for_older_messages_fifty_unless_told() -> None:
@@ -84,5 +111,5 @@ def test_history_asks_for_older_messages_fifty_unless_told() -> None:
     assert parse_input("/history 200") == FetchOlder(200)
     for wrong in ("/history 0", "/history 201", "/history lots", "/history ²"):
         action = parse_input(wrong)
-        assert isinstance(action, ShowLocally)
-        assert action.text.startswith("usage: /history")
+        assert isinstance(action, Refuse)
+        assert action.reason.startswith("usage: /history")

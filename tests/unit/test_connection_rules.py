@@ -1,6 +1,8 @@
 """The rules of a connection's life, protocol-neutral and tested without a socket: commands
 in, a verdict out, replies recorded by a fake client."""
 
+import pytest
+
 from app.domain.commands import (
     Command,
     FetchHistory,
@@ -16,6 +18,7 @@ from app.domain.commands import (
 from app.domain.errors import InvalidFrame, NotRegistered, RateLimited, StorageFailed
 from app.domain.events import Pong, Refusal, UserLeft, Welcome
 from app.domain.flood import DEFAULT_MAX_INVALID_STREAK, FloodLimits
+from app.domain.text import MAX_QUIT_MESSAGE_CHARS
 from app.services.connection import Connection, ConnectionPolicy, Verdict
 from tests.unit.room_harness import RoomHarness
 
@@ -126,9 +129,77 @@ def test_quit_closes_the_connection_and_ends_the_session() -> None:
     line = Line(room)
     line.send(Join("ann"))
     assert line.send(Leave("bye")) == [Verdict.CLOSE]
-    assert bob.received[-1] == UserLeft(nick="ann", reason="quit", at=room.clock.now())
+    assert bob.received[-1] == UserLeft(
+        nick="ann", reason="quit", at=room.clock.now(), message="bye"
+    )
     assert ("info", "client_left", {"nick": "ann", "reason": "quit", "said": "bye"}) in (
         room.events.lines
+    )
+
+
+def test_a_quit_with_a_reason_shows_it_to_the_others_as_the_goodbye_of_the_leave() -> None:
+    room = RoomHarness()
+    (bob,) = room.joined("bob")
+    line = Line(room)
+    line.send(Join("ann"))
+    assert line.send(Leave("gotta go")) == [Verdict.CLOSE]
+    assert bob.received[-1] == UserLeft(
+        nick="ann", reason="quit", at=room.clock.now(), message="gotta go"
+    )
+
+
+@pytest.mark.parametrize("said", [None, "", "   "])
+def test_a_quit_without_a_reason_leaves_with_no_goodbye(said: str | None) -> None:
+    room = RoomHarness()
+    (bob,) = room.joined("bob")
+    line = Line(room)
+    line.send(Join("ann"))
+    assert line.send(Leave(said)) == [Verdict.CLOSE]
+    assert bob.received[-1] == UserLeft(nick="ann", reason="quit", at=room.clock.now())
+    assert ("info", "client_left", {"nick": "ann", "reason": "quit", "said": None}) in (
+        room.events.lines
+    )
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "x" * (MAX_QUIT_MESSAGE_CHARS + 1),
+        "x" * 10_000,
+        "two\nlines",
+        "\x1b[2Jcleared",
+        "line\u2028separator",
+    ],
+    ids=["201 characters", "10,000 characters", "line break", "escape", "line separator"],
+)
+def test_a_goodbye_that_breaks_the_rules_is_dropped_but_the_client_still_leaves(
+    said: str,
+) -> None:
+    room = RoomHarness()
+    (bob,) = room.joined("bob")
+    line = Line(room)
+    line.send(Join("ann"))
+
+    assert line.send(Leave(said)) == [Verdict.CLOSE]
+
+    assert bob.received[-1] == UserLeft(nick="ann", reason="quit", at=room.clock.now())
+    assert line.refusals() == []  # nothing to answer: it is gone
+    assert room.chat.snapshot().users == 1
+    (left,) = [fields for _, event, fields in room.events.lines if event == "client_left"]
+    assert left["said"] is None
+    assert "dropped" in left
+    assert not any(said in str(value) for value in left.values())  # its text stays out
+
+
+def test_a_goodbye_of_exactly_the_limit_is_shown() -> None:
+    room = RoomHarness()
+    (bob,) = room.joined("bob")
+    line = Line(room)
+    line.send(Join("ann"))
+    goodbye = "é" * MAX_QUIT_MESSAGE_CHARS
+    line.send(Leave(goodbye))
+    assert bob.received[-1] == UserLeft(
+        nick="ann", reason="quit", at=room.clock.now(), message=goodbye
     )
 
 

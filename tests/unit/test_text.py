@@ -1,7 +1,12 @@
 import pytest
 
 from app.domain.errors import InvalidText
-from app.domain.text import MAX_TEXT_CHARS, validate_text
+from app.domain.text import (
+    MAX_QUIT_MESSAGE_CHARS,
+    MAX_TEXT_CHARS,
+    validate_quit_message,
+    validate_text,
+)
 
 
 @pytest.mark.parametrize("text", ["hi", " padded ", "x" * MAX_TEXT_CHARS, "ünï©ødé ✓"])
@@ -28,3 +33,10 @@ def test_ordinary_text_may_be_sent(text: str) -> None:
 def test_blank_overlong_or_control_character_text_is_refused(text: str) -> None:
     with pytest.raises(InvalidText):
         validate_text(text)
+
+
+def test_a_quit_message_follows_the_text_rules_and_has_at_most_200_characters() -> None:
+    assert validate_quit_message("x" * MAX_QUIT_MESSAGE_CHARS) == "x" * MAX_QUIT_MESSAGE_CHARS
+    for broken in ("x" * (MAX_QUIT_MESSAGE_CHARS + 1), "", "  ", "bye\n", "\x1b[31mred"):
+        with pytest.raises(InvalidText):
+            validate_quit_message(broken)

@@ -38,10 +38,17 @@ from app.adapters.tcp.wire import (
 )
 from app.domain import commands
 from app.domain.errors import FrameTooLarge, InvalidFrame
-from app.domain.events import History, PrivateMessage, PublicMessage, Welcome
+from app.domain.events import History, PrivateMessage, PublicMessage, UserLeft, Welcome
+from app.domain.text import MAX_QUIT_MESSAGE_CHARS
 from tests.fakes import T0
 
+TS = format_timestamp(T0)
+
 texts = st.text(max_size=40)
+# What may be shown as text: no control characters, line separators or lone surrogates.
+shown_texts = st.text(
+    st.characters(blacklist_categories=("Cc", "Zl", "Zp", "Cs")), min_size=1, max_size=40
+).filter(lambda text: not text.isspace())
 nicks = st.text(min_size=1, max_size=32)
 stamps = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -93,7 +100,7 @@ server_frames = st.one_of(
         PrivateFrame, id=st.integers(1, 2**53), sender=nicks, to=nicks, text=texts, ts=stamps
     ),
     st.builds(JoinFrame, nick=nicks, ts=stamps),
-    st.builds(LeaveFrame, nick=nicks, reason=texts, ts=stamps),
+    st.builds(LeaveFrame, nick=nicks, reason=texts, message=st.none() | shown_texts, ts=stamps),
     st.builds(NickChangedFrame, old=nicks, new=nicks, ts=stamps),
     st.builds(UsersFrame, users=st.lists(nicks), ts=stamps),
     st.builds(
@@ -273,6 +280,56 @@ def test_a_client_ignores_server_fields_it_does_not_know_the_server_refuses_clie
     assert decode_server_frame(newer) == JoinFrame(nick="a", ts=T0)
     with pytest.raises(ProtocolError):
         decode_client_frame(b'{"type":"users","away":true}')
+
+
+def test_a_leave_carries_the_goodbye_of_a_quit_and_has_no_message_field_without_one() -> None:
+    goodbye = encode_event(UserLeft(nick="eve", reason="quit", at=T0, message="gotta go"))
+    silent = encode_event(UserLeft(nick="eve", reason="disconnected", at=T0))
+    assert json.loads(goodbye) == {
+        "type": "leave",
+        "nick": "eve",
+        "reason": "quit",
+        "message": "gotta go",
+        "ts": TS,
+    }
+    assert json.loads(silent) == {
+        "type": "leave",
+        "nick": "eve",
+        "reason": "disconnected",
+        "ts": TS,
+    }
+    for line in (goodbye, silent):
+        assert encode_frame(decode_server_frame(line.rstrip(b"\n"))) == line
+
+
+def test_a_leave_frame_with_or_without_a_message_round_trips() -> None:
+    goodbye = "x" * MAX_QUIT_MESSAGE_CHARS
+    with_goodbye = LeaveFrame(nick="eve", reason="quit", message=goodbye, ts=T0)
+    without = LeaveFrame(nick="eve", reason="disconnected", ts=T0)
+    for frame in (with_goodbye, without):
+        assert decode_server_frame(encode_frame(frame).rstrip(b"\n")) == frame
+    decoded = decode_server_frame(encode_frame(with_goodbye).rstrip(b"\n"))
+    assert isinstance(decoded, LeaveFrame)
+    assert decoded.message == goodbye
+    assert b"message" not in encode_frame(without)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["x" * (MAX_QUIT_MESSAGE_CHARS + 1), "two\nlines", "\u001b[2J", "", "  "],
+    ids=["201 characters", "line break", "escape", "empty", "blank"],
+)
+def test_the_client_refuses_a_leave_whose_message_breaks_the_text_rules(message: str) -> None:
+    frame = {"type": "leave", "nick": "eve", "reason": "quit", "message": message, "ts": TS}
+    line = json.dumps(frame).encode()
+    with pytest.raises(ProtocolError) as caught:
+        decode_server_frame(line)
+    assert caught.value.code == "invalid_frame"
+
+
+def test_a_quit_whatever_its_reason_is_a_quit_the_service_judges_the_reason() -> None:
+    line = json.dumps({"type": "quit", "reason": "x" * 10_000 + "\n"}).encode()
+    assert decode_line(line) == commands.Leave(reason="x" * 10_000 + "\n")
 
 
 def test_lines_become_protocol_neutral_commands() -> None:

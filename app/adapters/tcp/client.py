@@ -61,8 +61,8 @@ class ServerConnection:
         for the next bytes raises TimeoutError.
         """
         while not self._ready:
-            self._sock.settimeout(timeout)
             try:
+                self._sock.settimeout(timeout)  # fails, too, once closed by another thread
                 chunk = self._sock.recv(_RECV_BYTES)
             except TimeoutError:
                 raise

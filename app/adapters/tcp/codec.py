@@ -155,7 +155,9 @@ def event_frame(event: ChatEvent) -> ServerFrame:
         case UserJoined():
             return JoinFrame(nick=event.nick, ts=event.at)
         case UserLeft():
-            return LeaveFrame(nick=event.nick, reason=event.reason, ts=event.at)
+            return LeaveFrame(
+                nick=event.nick, reason=event.reason, message=event.message, ts=event.at
+            )
         case NickChanged():
             return NickChangedFrame(old=event.old, new=event.new, ts=event.at)
         case UserList():

@@ -7,9 +7,10 @@ server can add fields without breaking older clients.
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -17,11 +18,15 @@ from pydantic import (
     NonNegativeInt,
     PlainSerializer,
     PositiveInt,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
+    model_serializer,
 )
 
 from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, MAX_ID
+from app.domain.errors import InvalidText
+from app.domain.text import validate_quit_message
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -31,6 +36,18 @@ def format_timestamp(moment: datetime) -> str:
 
 
 Timestamp = Annotated[AwareDatetime, PlainSerializer(format_timestamp, return_type=str)]
+
+
+def _shown_as_quit_message(text: str) -> str:
+    try:
+        return validate_quit_message(text)
+    except InvalidText as error:
+        raise ValueError(str(error)) from None
+
+
+# A goodbye shown in a leave: the rules of message text, and at most 200 characters.
+QuitMessage = Annotated[str, AfterValidator(_shown_as_quit_message)]
+
 ErrorCode = Literal[
     "invalid_frame",
     "frame_too_large",
@@ -98,6 +115,8 @@ class Ping(Frame):
 
 class Quit(Frame):
     type: Literal["quit"] = "quit"
+    # Any string: a goodbye that breaks the rules must still end the session, so the chat
+    # service drops it from the leave rather than the frame being refused here.
     reason: str | None = None
 
 
@@ -167,7 +186,15 @@ class LeaveFrame(ServerFrameBase):
     type: Literal["leave"] = "leave"
     nick: str
     reason: str
+    message: QuitMessage | None = None  # a quit's goodbye; absent from the line when None
     ts: Timestamp
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_message(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        fields: dict[str, Any] = handler(self)
+        if self.message is None:
+            del fields["message"]
+        return fields
 
 
 class NickChangedFrame(ServerFrameBase):

@@ -18,17 +18,20 @@ from app.domain.text import validate_text
 
 HELP_TEXT: Final = """\
 Commands:
-  /users              who is online
-  /msg NICK TEXT      a private message to NICK (also /w)
-  /pm NICK            talk privately with NICK: every line goes to NICK until /exit
-  /exit               leave the private conversation
-  /nick NEW           change your nickname
-  /stats              users online and message totals
-  /history [N]        show N older public messages (default 50, at most 200)
-  /me ACTION          say what you do: "/me waves" shows as "* alice waves"
-  /quit [REASON]      leave the chat
-  /help               this list
-Anything else is said to everyone. Start a line with // to say something beginning with /."""
+  /users            who is online
+  /msg NICK TEXT    a private message (also /w)
+  /pm NICK          talk privately with NICK until /exit
+  /exit             back to talking to everyone
+  /nick NEW         change your nickname
+  /stats            users online, message totals
+  /history [N]      N older messages (50; at most 200)
+  /me ACTION        "/me waves" shows "* alice waves"
+  /reconnect        reconnect now (also F5)
+  /quit [REASON]    leave; the others see REASON
+  /help             this list
+Anything else is said to everyone; //text says /text.
+Keys: PageUp/PageDown scroll, F2 the nick list, Tab
+completes, Up/Down recall, Ctrl-C quits."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,36 @@ class Leave:
 
 
 @dataclass(frozen=True)
+class Reconnect:
+    """Stop waiting for the countdown: try to reconnect now."""
+
+
+@dataclass(frozen=True)
 class ShowLocally:
-    """Nothing is sent; the user is told this (help, a usage hint, an unknown command)."""
+    """Nothing is sent; the user is told this (help, where they are)."""
 
     text: str
 
 
-Action = Send | FetchOlder | StartPrivateChat | EndPrivateChat | Leave | ShowLocally | None
+@dataclass(frozen=True)
+class Refuse:
+    """Nothing is sent because the line is wrong (a usage error, an unknown command, text
+    the server would refuse); `reason` says why."""
+
+    reason: str
+
+
+Action = (
+    Send
+    | FetchOlder
+    | StartPrivateChat
+    | EndPrivateChat
+    | Reconnect
+    | Leave
+    | ShowLocally
+    | Refuse
+    | None
+)
 
 
 def parse_input(line: str, partner: str | None = None) -> Action:
@@ -90,11 +116,11 @@ def parse_input(line: str, partner: str | None = None) -> Action:
         case "msg" | "w":
             to, _, text = rest.partition(" ")
             if not to or not text.strip():
-                return ShowLocally(f"usage: /{name} NICK TEXT")
+                return Refuse(f"usage: /{name} NICK TEXT")
             return _checked(Send(SendPrivate(to=to, text=text)), text)
         case "pm":
             if not rest or " " in rest:
-                return ShowLocally("usage: /pm NICK (then /exit to talk to everyone again)")
+                return Refuse("usage: /pm NICK (then /exit to talk to everyone again)")
             return StartPrivateChat(rest)
         case "exit":
             if partner is None:
@@ -102,16 +128,18 @@ def parse_input(line: str, partner: str | None = None) -> Action:
             return EndPrivateChat()
         case "nick":
             if not rest or " " in rest:
-                return ShowLocally("usage: /nick NEW")
+                return Refuse("usage: /nick NEW")
             return Send(ChangeNick(nick=rest))
         case "me":
             if not rest:
-                return ShowLocally("usage: /me ACTION")
+                return Refuse("usage: /me ACTION")
             return _say(f"/me {rest}", partner)
+        case "reconnect":
+            return Reconnect()
         case "quit":
             return Leave(Quit(reason=rest or None))
         case _:
-            return ShowLocally(f"unknown command /{name}; /help lists the commands")
+            return Refuse(f"unknown command /{name}; /help lists the commands")
 
 
 def _fetch_older(argument: str) -> Action:
@@ -119,7 +147,7 @@ def _fetch_older(argument: str) -> Action:
         return FetchOlder(HISTORY_DEFAULT_LIMIT)
     if argument.isascii() and argument.isdigit() and 1 <= int(argument) <= HISTORY_MAX_LIMIT:
         return FetchOlder(int(argument))
-    return ShowLocally(f"usage: /history [N], N from 1 to {HISTORY_MAX_LIMIT}")
+    return Refuse(f"usage: /history [N], N from 1 to {HISTORY_MAX_LIMIT}")
 
 
 def _say(text: str, partner: str | None) -> Action:
@@ -134,5 +162,5 @@ def _checked(action: Send, text: str) -> Action:
     try:
         validate_text(text)
     except InvalidText as error:
-        return ShowLocally(f"not sent: {error}")
+        return Refuse(str(error))
     return action

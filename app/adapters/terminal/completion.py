@@ -1,12 +1,11 @@
-"""Tab completion of commands and of the nicknames online. The rules are pure; the
-prompt_toolkit Completer is a thin wrapper around them."""
+"""Tab completion of commands and of the nicknames online, as irssi and WeeChat do it: the
+first Tab inserts the first match with a trailing space, each further Tab replaces it with the
+next. Pure: text and cursor in, text and cursor out."""
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
-
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
-from prompt_toolkit.document import Document
 
 from app.domain.nicknames import fold_nick
 
@@ -21,39 +20,72 @@ COMMANDS: Final = (
     "/stats",
     "/history",
     "/me",
+    "/reconnect",
     "/quit",
 )
-_NICK_ARGUMENT: Final = re.compile(r"^/(?:msg|w|pm) (\S*)$", re.IGNORECASE)
+_NICK_ARGUMENT: Final = re.compile(r"^/(?:msg|w|pm) \S*$", re.IGNORECASE)
 
 
-def completions(before_cursor: str, online: Iterable[str]) -> list[tuple[str, int]]:
+def candidates(before_cursor: str, online: Iterable[str], me: str) -> list[tuple[str, int]]:
     """(replacement, how many characters before the cursor it replaces), best first."""
-    if " " not in before_cursor and before_cursor.startswith("/"):
-        typed = before_cursor.lower()
-        return [(command, len(before_cursor)) for command in COMMANDS if command.startswith(typed)]
-    if match := _NICK_ARGUMENT.match(before_cursor):
-        word = match.group(1)
-        return [(nick, len(word)) for nick in _nicks_starting(word, online)]
-    if before_cursor and " " not in before_cursor:  # "bo" at line start -> "bob: "
-        return [
-            (f"{nick}: ", len(before_cursor)) for nick in _nicks_starting(before_cursor, online)
-        ]
-    return []
+    word = before_cursor.rsplit(" ", 1)[-1]
+    first_word = " " not in before_cursor
+    if first_word and word.startswith("/"):
+        typed = word.lower()
+        return [(f"{command} ", len(word)) for command in COMMANDS if command.startswith(typed)]
+    if _NICK_ARGUMENT.match(before_cursor):
+        suffix = " "
+    elif first_word:
+        suffix = ": "  # "bo" at line start -> "bob: ", addressing bob
+    else:
+        suffix = " "
+    if not word and first_word:
+        return []
+    return [(f"{nick}{suffix}", len(word)) for nick in nicks_starting(word, online, me)]
 
 
-def _nicks_starting(prefix: str, online: Iterable[str]) -> list[str]:
+def nicks_starting(prefix: str, online: Iterable[str], me: str) -> list[str]:
+    """The nicks online that start with `prefix` (any case), alphabetically, yours last."""
     folded = fold_nick(prefix)
-    return sorted((n for n in online if fold_nick(n).startswith(folded)), key=fold_nick)
+    matching = sorted((n for n in online if fold_nick(n).startswith(folded)), key=fold_nick)
+    return sorted(matching, key=lambda nick: nick == me)  # stable: only moves yours last
 
 
-class ChatCompleter(Completer):
-    def __init__(self, online: Callable[[], Iterable[str]]) -> None:
-        self._online = online
+@dataclass(frozen=True)
+class _Cycle:
+    start: int  # where the replaced word begins
+    options: tuple[str, ...]
+    index: int
+    result: str  # the text as the last Tab left it
+    cursor: int
 
-    def get_completions(
-        self,
-        document: Document,
-        complete_event: CompleteEvent,  # noqa: ARG002 - part of prompt_toolkit's signature
-    ) -> Iterator[Completion]:
-        for text, replaced in completions(document.text_before_cursor, self._online()):
-            yield Completion(text, start_position=-replaced)
+
+class TabCompleter:
+    """Remembers the last completion so that another Tab moves on to the next match."""
+
+    def __init__(self) -> None:
+        self._cycle: _Cycle | None = None
+
+    def complete(
+        self, text: str, cursor: int, online: Iterable[str], me: str
+    ) -> tuple[str, int] | None:
+        """The new text and cursor after one Tab, or None when nothing matches."""
+        cycle = self._cycle
+        if cycle is not None and cycle.result == text and cycle.cursor == cursor:
+            index = (cycle.index + 1) % len(cycle.options)
+            return self._apply(cycle.start, cycle.options, index, text, cursor)
+        found = candidates(text[:cursor], online, me)
+        if not found:
+            self._cycle = None
+            return None
+        start = cursor - found[0][1]
+        return self._apply(start, tuple(option for option, _ in found), 0, text, cursor)
+
+    def _apply(
+        self, start: int, options: tuple[str, ...], index: int, text: str, cursor: int
+    ) -> tuple[str, int]:
+        option = options[index]
+        new_text = text[:start] + option + text[cursor:]
+        new_cursor = start + len(option)
+        self._cycle = _Cycle(start, options, index, new_text, new_cursor)
+        return new_text, new_cursor

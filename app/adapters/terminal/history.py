@@ -2,11 +2,14 @@
 the newest id it has seen (to resume from) and the oldest (to page back from)."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from app.adapters.tcp.wire import HistoryFrame, PrivateFrame, PublicFrame, WelcomeFrame
-from app.adapters.terminal.render import Fragments, divider, history_line, notice
+from app.adapters.terminal.render import Fragments, divider, history_line, notice, warning
 
 MessageFrame = PublicFrame | PrivateFrame
+# Given one of our own messages from a replay: True if it confirmed a line shown pending.
+Claim = Callable[[MessageFrame], bool]
 
 
 class HistoryView:
@@ -39,47 +42,46 @@ class HistoryView:
         ):
             self.oldest_public = message.id
 
-    def receive(self, frame: HistoryFrame, messages: list[MessageFrame], me: str) -> None:
+    def receive(
+        self, frame: HistoryFrame, messages: list[MessageFrame], me: str, claim: Claim
+    ) -> None:
         """One history frame, its messages already checked against the protocol's rules."""
         if frame.reason == "resume":
             # Seen only once shown: a replay cut short is asked for again from the start.
             self._replay += messages
             self._replay_gap |= frame.gap
             if not frame.more:
-                self._end_replay(me)
+                self._end_replay(me, claim, frame)
             return
         for message in messages:
             self.saw(message)
         if frame.reason == "backlog":
             self._block("earlier", messages, me)
         else:
-            self._older(messages, me, more=frame.more)
+            self._older(messages, me, more=frame.more, at=frame.ts)
 
-    def _older(self, messages: list[MessageFrame], me: str, *, more: bool) -> None:
+    def _older(self, messages: list[MessageFrame], me: str, *, more: bool, at: datetime) -> None:
         if not messages:
-            self._show(notice("* no older messages: that is the beginning of the room"))
+            self._show(notice("* no older messages: that is the beginning of the room", at))
             return
         self._block(f"{len(messages)} older message{_plural(messages)}", messages, me)
         if not more and self._marker is None:
             self._show(divider("the beginning of the room"))
 
-    def _end_replay(self, me: str) -> None:
+    def _end_replay(self, me: str, claim: Claim, frame: HistoryFrame) -> None:
         replay, self._replay = self._replay, []
         self.replaying = False
         for message in replay:
             self.saw(message)
+        # Our own lines sent just before the drop are already on screen, pending: confirmed
+        # in place, they are not shown a second time.
+        replay = [message for message in replay if not claim(message)]
         self.last_id = max(self.last_id, self._replay_upto)
         if self._replay_gap:
-            self._show(
-                [
-                    (
-                        "class:warning",
-                        "! some messages from while you were away are no longer on the server",
-                    )
-                ]
-            )
+            lost = "! some messages from while you were away are no longer on the server"
+            self._show(warning(lost, frame.ts))
         if not replay:
-            self._show(notice("* nothing was said while you were away"))
+            self._show(notice("* nothing was said while you were away", frame.ts))
             return
         self._block(f"{len(replay)} message{_plural(replay)} while you were away", replay, me)
 

@@ -1,5 +1,11 @@
-"""The client when standard input is not a terminal: lines in, plain lines out. For scripts."""
+"""The client when standard input is not a terminal: lines in, plain lines out. For scripts.
 
+Exit status: 0 when every line went through; 1 when the server could not be reached or went
+away; 3 when the session ended normally but some lines were refused (the reasons are on
+standard error, one line each).
+"""
+
+import itertools
 import sys
 import threading
 from collections.abc import Iterable
@@ -15,6 +21,41 @@ from app.adapters.terminal.session import ChatSession
 _CATCH_UP_SECONDS: Final = 10.0
 # Starts every line that comes from the room's history rather than live.
 HISTORY_MARKER: Final = "[history] "
+EXIT_LOST: Final = 1
+EXIT_REFUSED: Final = 3
+
+
+class PipeDisplay:
+    """A line per line; a message is printed when the server confirms it (its echo), never
+    while pending; refusals go to standard error."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self._out = out
+        self._err = err
+        self._lock = threading.Lock()
+        self._keys = itertools.count(1)
+        self.refusals = 0
+
+    def show(self, line: Fragments) -> None:
+        with self._lock:
+            print(plain(line), file=self._out, flush=True)
+
+    def pending(self, line: Fragments) -> int:  # noqa: ARG002 - a pipe shows only the echo
+        return next(self._keys)
+
+    def settle(self, key: int, line: Fragments) -> None:  # noqa: ARG002 - no line to replace
+        self.show(line)
+
+    def refused(self, key: int | None, line: Fragments, reason: str) -> None:  # noqa: ARG002
+        with self._lock:
+            self.refusals += 1
+            print(f"chat-client: refused: {printable(reason)}", file=self._err, flush=True)
+
+    def bell(self) -> None:
+        pass
+
+    def changed(self) -> None:
+        pass
 
 
 def run_piped(
@@ -27,13 +68,8 @@ def run_piped(
     pacer: MessagePacer | None = None,
 ) -> int:
     """Send each input line (commands work); print what arrives. Returns the exit status."""
-    output_lock = threading.Lock()
-
-    def show(fragments: Fragments) -> None:
-        with output_lock:
-            print(plain(fragments), file=out, flush=True)
-
-    session = ChatSession(connection, show, pacer, history_marker=HISTORY_MARKER)
+    display = PipeDisplay(out, err)
+    session = ChatSession(connection, display, pacer, history_marker=HISTORY_MARKER)
     feed = iter(lines)
     if nick is None:  # as when typed: the first line is the nickname; a blank one, random
         nick = next(feed, "").rstrip("\r\n").strip() or None
@@ -41,33 +77,34 @@ def run_piped(
         answer = session.register(nick)
     except ConnectionLost as error:
         print(f"chat-client: {error}", file=err)
-        return 1
+        return EXIT_LOST
     if isinstance(answer, ErrorFrame):
         print(f"chat-client: {printable(answer.message)} ({answer.code})", file=err)
-        return 1
-    show(welcome_lines(answer))
+        return EXIT_LOST
+    for welcome in welcome_lines(answer):
+        display.show(welcome)
+    session.online_again(resumed=False)
     reader = threading.Thread(target=session.read_until_closed, name="reader", daemon=True)
     reader.start()
     quit_sent = False
-    try:
-        for line in feed:
-            if session.ended.is_set():
-                break
-            if not session.submit(line.rstrip("\r\n")):
-                quit_sent = True
-                break
-        else:
-            if session.caught_up(_CATCH_UP_SECONDS):
-                quit_sent = not session.submit("/quit")
-    except ConnectionLost:
-        pass  # said below
-    if not quit_sent:
+    for line in feed:
+        if session.ended.is_set():
+            break
+        if not session.submit(line.rstrip("\r\n")):
+            quit_sent = True
+            break
+    else:
+        if session.caught_up(_CATCH_UP_SECONDS):
+            quit_sent = not session.submit("/quit")
+    if quit_sent:
+        session.left.wait(_CATCH_UP_SECONDS)
+    if not quit_sent or not session.left.is_set():
         reader.join(timeout=1.0)
         print(f"chat-client: {_why_gone(session)}", file=err)
-        return 1
+        return EXIT_LOST
     reader.join(timeout=2.0)  # the server closes after a quit; let its last frames print
     connection.close()
-    return 0
+    return EXIT_REFUSED if display.refusals else 0
 
 
 def _why_gone(session: ChatSession) -> str:

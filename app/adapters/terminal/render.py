@@ -1,7 +1,8 @@
 """Server frames as styled lines for a person to read. Pure: no terminal, no socket.
 
-A line is a list of (style class, text) fragments, the shape prompt_toolkit prints; `plain`
-joins the texts for a pipe or a terminal without colour.
+A line is a list of (style, text) fragments; the window maps each style name to colours,
+and `plain` joins the texts for a pipe. Style names: time, self, nick0 .. nick9, notice,
+action, private, mention, warning, history, divider, error, pending.
 """
 
 import re
@@ -30,9 +31,13 @@ from app.adapters.tcp.wire import (
 from app.domain.nicknames import fold_nick
 from app.domain.text import breaks_lines
 
-Fragments = list[tuple[str, str]]
-NICK_COLOURS: Final = 12  # style classes nick0 .. nick11
+Fragment = tuple[str, str]
+Fragments = list[Fragment]
+# Ten nick colours; magenta is left out of them, as it is the colour of private messages.
+NICK_COLOURS: Final = 10
 ACTION_PREFIX: Final = "/me "
+# What the server calls a shutdown when the operator gave no reason: not worth repeating.
+DEFAULT_SHUTDOWN_REASON: Final = "server closing"
 # Characters a terminal would act on rather than show: controls, format characters such as
 # bidi overrides and zero-width joiners, line separators, surrogates and private use.
 _UNSAFE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -50,20 +55,29 @@ def plain(fragments: Fragments) -> str:
     return "".join(text for _, text in fragments)
 
 
-def notice(text: str) -> Fragments:
-    return [("class:notice", text)]
-
-
 def clock_time(moment: datetime) -> str:
     """[HH:MM:SS] in the user's local time zone."""
     return f"[{moment.astimezone().strftime('%H:%M:%S')}]"
 
 
+def notice(text: str, at: datetime) -> Fragments:
+    """Something the client itself says, with the time it said it."""
+    return [("time", clock_time(at)), ("notice", f" {text}")]
+
+
+def warning(text: str, at: datetime) -> Fragments:
+    return [("time", clock_time(at)), ("warning", f" {text}")]
+
+
+def error(text: str, at: datetime) -> Fragments:
+    return [("time", clock_time(at)), ("error", f" {text}")]
+
+
 def nick_style(nick: str, me: str) -> str:
     """One colour per nick, the same in every run and for every client; yours stands out."""
     if nick == me:
-        return "class:self"
-    return f"class:nick{zlib.crc32(fold_nick(nick).encode()) % NICK_COLOURS}"
+        return "self"
+    return f"nick{zlib.crc32(fold_nick(nick).encode()) % NICK_COLOURS}"
 
 
 def mentions(text: str, nick: str) -> bool:
@@ -83,113 +97,139 @@ def is_mention(frame: ServerFrame | ProtocolError, me: str) -> bool:
     )
 
 
-def welcome_lines(frame: WelcomeFrame) -> Fragments:
+def welcome_lines(frame: WelcomeFrame) -> list[Fragments]:
     at = clock_time(frame.ts)
-    lines = [
-        ("class:time", at),
-        ("class:notice", " * welcome, "),
-        ("class:self", printable(frame.nick)),
+    line: Fragments = [
+        ("time", at),
+        ("notice", " * welcome, "),
+        ("self", printable(frame.nick)),
+        ("notice", "!"),
     ]
-    lines.append(("class:notice", "!"))
     if frame.renamed and frame.requested is not None:
-        lines.append(
+        line.append(
             (
-                "class:warning",
+                "warning",
                 f" ({printable(frame.requested)} was taken, or is held for someone who is"
                 " reconnecting, so the server gave you a random nickname; /nick NEW changes it)",
             )
         )
-    lines.append(("", "\n"))
-    lines += _online(at, frame.users, frame.nick)
-    return lines
+    return [line, _online(at, frame.users, frame.nick)]
 
 
 def divider(text: str) -> Fragments:
     """A line that separates history from live traffic: '-- earlier --'."""
-    return [("class:divider", f"-- {text} --")]
+    return [("divider", f"-- {text} --")]
 
 
 def history_line(frame: PublicFrame | PrivateFrame, me: str) -> Fragments:
     """A message from the room's history: laid out as live, but dimmed and never highlighted
     (it was news when it was said, not now)."""
-    line = render(frame, me) or []
-    return [("class:history", text) for _, text in line]
+    return [("history", text) for _, text in said(frame, me)]
 
 
-def render(frame: ServerFrame | ProtocolError, me: str) -> Fragments | None:
-    """The line(s) to show for `frame` to the user called `me`; None for nothing to show."""
+def said(frame: PublicFrame | PrivateFrame, me: str) -> Fragments:
+    """A message as a line: `[time] <bob> hi`, `[time] * bob waves`, private ones marked."""
+    to = frame.to if isinstance(frame, PrivateFrame) else None
+    return message_line(frame.sender, to, frame.text, me, frame.ts)
+
+
+def message_line(
+    sender: str, to: str | None, text: str, me: str, at: datetime, *, highlight: bool = True
+) -> Fragments:
+    """`to` is None for a public message, the recipient for a private one."""
+    stamp = ("time", clock_time(at))
+    mention = highlight and sender != me and mentions(text, me)
+    if to is None:
+        return [stamp, *_text(sender, text, me, mention=mention)]
+    outgoing = sender == me and to != me
+    other = to if outgoing else sender
+    marker = " [pm to " if outgoing else " [pm from "
+    return [
+        stamp,
+        ("private", marker),
+        (nick_style(other, me), printable(other)),
+        ("private", "]"),
+        *_text(sender, text, me, mention=mention, private=True),
+    ]
+
+
+def pending(sender: str, to: str | None, text: str, at: datetime) -> Fragments:
+    """A line just sent, not yet confirmed by the server: shown at once, dimmed."""
+    line = message_line(sender, to, text, sender, at, highlight=False)
+    return [("pending", part) for _, part in line]
+
+
+def refused(sender: str, to: str | None, text: str, at: datetime, reason: str) -> Fragments:
+    """A line the server would not take, and why."""
+    return [*pending(sender, to, text, at), ("error", f"  [not sent: {printable(reason)}]")]
+
+
+def _text(sender: str, text: str, me: str, *, mention: bool, private: bool = False) -> Fragments:
+    who = (nick_style(sender, me), printable(sender))
+    if text.startswith(ACTION_PREFIX):  # "/me waves" reads "* alice waves"
+        action = printable(text.removeprefix(ACTION_PREFIX))
+        return [("action", " * "), who, ("mention" if mention else "action", f" {action}")]
+    style = "mention" if mention else ("private" if private else "")
+    if private:
+        return [("private", " "), (style, printable(text))]
+    return [("", " <"), who, ("", "> "), (style, printable(text))]
+
+
+def shutdown_text(reason: str) -> str:
+    if not reason or reason == DEFAULT_SHUTDOWN_REASON:
+        return "the server is shutting down"
+    return f"the server is shutting down: {printable(reason)}"
+
+
+def render(frame: ServerFrame | ProtocolError, me: str) -> list[Fragments]:
+    """The lines to show for `frame` to the user called `me` (none for some frames)."""
     if isinstance(frame, ProtocolError):
-        return [("class:error", f"! ignored a malformed line from the server: {frame.message}")]
+        return [[("error", f"! ignored a malformed line from the server: {frame.message}")]]
     at = clock_time(frame.ts)
-    stamp = ("class:time", at)
+    stamp = ("time", at)
     match frame:
         case WelcomeFrame():
             return welcome_lines(frame)
-        case PublicFrame():
-            return _said(frame, me, stamp)
-        case PrivateFrame():
-            outgoing = frame.sender == me and frame.to != me
-            marker = f" [pm to {printable(frame.to)}] " if outgoing else " [pm from "
-            line = [stamp, ("class:private", marker)]
-            if not outgoing:
-                line += [(nick_style(frame.sender, me), printable(frame.sender))]
-                line += [("class:private", "] ")]
-            text_style = "class:mention" if is_mention(frame, me) else "class:private"
-            return [*line, (text_style, printable(frame.text))]
+        case PublicFrame() | PrivateFrame():
+            return [said(frame, me)]
         case JoinFrame():
-            return [stamp, *_event(frame.nick, me, " joined")]
+            return [[stamp, *_event(frame.nick, me, " joined")]]
         case LeaveFrame():
-            return [stamp, *_event(frame.nick, me, f" left ({printable(frame.reason)})")]
+            why = printable(frame.reason)
+            if frame.message:
+                why = f"{why}: {printable(frame.message)}"
+            return [[stamp, *_event(frame.nick, me, f" left ({why})")]]
         case NickChangedFrame():
             if frame.old == me:
-                return [stamp, ("class:notice", f" * you are now known as {printable(frame.new)}")]
-            return [stamp, *_event(frame.old, me, f" is now known as {printable(frame.new)}")]
+                return [[stamp, ("notice", f" * you are now known as {printable(frame.new)}")]]
+            return [[stamp, *_event(frame.old, me, f" is now known as {printable(frame.new)}")]]
         case UsersFrame():
-            return _online(at, frame.users, me)
+            return [_online(at, frame.users, me)]
         case StatsFrame():
-            return [
-                stamp,
-                (
-                    "class:notice",
-                    f" * {frame.users} online, {frame.public_total} public and"
-                    f" {frame.private_total} private messages in all",
-                ),
-            ]
+            totals = (
+                f" * {frame.users} online, {frame.public_total} public and"
+                f" {frame.private_total} private messages in all"
+            )
+            return [[stamp, ("notice", totals)]]
         case PongFrame() | HistoryFrame():
-            return None  # a history frame is shown by the session, which pages it
+            return []  # a history frame is shown by the session, which pages it
         case ErrorFrame():
-            return [stamp, ("class:error", f" ! {printable(frame.message)} ({frame.code})")]
+            return [[stamp, ("error", f" ! {printable(frame.message)} ({frame.code})")]]
         case ShutdownFrame():
-            return [
-                stamp,
-                ("class:warning", f" * the server is closing: {printable(frame.reason)}"),
-            ]
+            return [[stamp, ("warning", f" * {shutdown_text(frame.reason)}")]]
         case _:
             assert_never(frame)
 
 
-def _said(frame: PublicFrame, me: str, stamp: tuple[str, str]) -> Fragments:
-    who = (nick_style(frame.sender, me), printable(frame.sender))
-    text_style = "class:mention" if is_mention(frame, me) else ""
-    if frame.text.startswith(ACTION_PREFIX):  # "/me waves" reads "* alice waves"
-        action = printable(frame.text.removeprefix(ACTION_PREFIX))
-        return [stamp, ("class:action", " * "), who, (text_style or "class:action", f" {action}")]
-    return [stamp, ("", " <"), who, ("", "> "), (text_style, printable(frame.text))]
-
-
 def _event(nick: str, me: str, what: str) -> Fragments:
-    return [
-        ("class:notice", " * "),
-        (nick_style(nick, me), printable(nick)),
-        ("class:notice", what),
-    ]
+    return [("notice", " * "), (nick_style(nick, me), printable(nick)), ("notice", what)]
 
 
 def _online(at: str, users: list[str], me: str) -> Fragments:
-    line: Fragments = [("class:time", at), ("class:notice", f" * online ({len(users)}): ")]
+    line: Fragments = [("time", at), ("notice", f" * online ({len(users)}): ")]
     for index, nick in enumerate(users):
         if index:
-            line.append(("class:notice", ", "))
+            line.append(("notice", ", "))
         line.append((nick_style(nick, me), printable(nick)))
     return line
 
@@ -201,11 +241,12 @@ def acceptable(frame: PublicFrame | PrivateFrame, show: Callable[[Fragments], No
     # The protocol forbids this: a rogue or broken server. Say so; show none of it.
     show(
         [
+            ("time", clock_time(frame.ts)),
             (
-                "class:warning",
-                f"! dropped a message from {printable(frame.sender)}:"
+                "warning",
+                f" ! dropped a message from {printable(frame.sender)}:"
                 " it held control characters, which the protocol forbids",
-            )
+            ),
         ]
     )
     return False

@@ -1,15 +1,21 @@
-"""The client's side of a chat session: who we are, whom /pm talks to, what to show."""
+"""The client's side of a chat session: who we are, whom /pm talks to, what to show.
+
+Three threads meet here: the front end's (typed lines in), the reader's (frames in, and
+reconnecting) and the sender's (lines out, paced, in the order typed). Nothing here knows
+how the lines are drawn: that is the Display's business.
+"""
 
 import contextlib
+import math
 import threading
-from collections import deque
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Final
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.tcp.wire import (
     AskHistory,
-    ClientFrame,
     ErrorFrame,
     Hello,
     HistoryFrame,
@@ -21,11 +27,13 @@ from app.adapters.tcp.wire import (
     PrivateFrame,
     ProtocolError,
     PublicFrame,
+    Quit,
     ResumeFields,
     SendPrivate,
     SendPublic,
     ServerFrame,
     ShutdownFrame,
+    StatsFrame,
     UsersFrame,
     WelcomeFrame,
 )
@@ -34,20 +42,37 @@ from app.adapters.terminal.commands import (
     EndPrivateChat,
     FetchOlder,
     Leave,
+    Reconnect,
+    Refuse,
     Send,
     ShowLocally,
     StartPrivateChat,
     parse_input,
 )
+from app.adapters.terminal.display import Display
+from app.adapters.terminal.echoes import AwaitingAnswers, Draft, Request
 from app.adapters.terminal.history import HistoryView
 from app.adapters.terminal.pacing import MessagePacer
-from app.adapters.terminal.render import Fragments, acceptable, notice, printable, render
-from app.domain.commands import HISTORY_MAX_LIMIT
+from app.adapters.terminal.render import (
+    acceptable,
+    error,
+    is_mention,
+    notice,
+    pending,
+    printable,
+    refused,
+    render,
+    said,
+)
+from app.adapters.terminal.sender import Outgoing, SendQueue
 
-Show = Callable[[Fragments], None]
 MAX_HELD_LINES: Final = 100
 # A /history starts where the answer to the previous one ended: it waits this long for it.
 _HISTORY_ANSWER_SECONDS: Final = 5.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ChatSession:
@@ -60,34 +85,129 @@ class ChatSession:
     def __init__(
         self,
         connection: ServerConnection,
-        show: Show,
+        display: Display,
         pacer: MessagePacer | None = None,
         *,
         history_marker: str | None = None,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.connection = connection
+        self._display = display
         self._pacer = pacer or MessagePacer()
+        self._now = now
         self.nick = ""
         self.partner: str | None = None
         self.shutdown_reason: str | None = None
         self.ended = threading.Event()  # the server closed the connection
+        self.left = threading.Event()  # the quit went out (or could not): nothing follows
+        self.quitting = False  # the user asked to leave: a closed connection is expected
         self.online: set[str] = set()  # nicks online, as far as this client has heard
-        # Lines typed while the connection is down wait here and go out once it is back.
-        self.connected = True
-        self.held: deque[str] = deque()
-        # Typing and catching up must not interleave; re-entrant, as catching up submits.
-        self._send_lock = threading.RLock()
-        self._show = show
-        self._history = HistoryView(show, history_marker)
         self.resume_token: str | None = None  # from the last welcome: gets this session back
+        # When the next reconnect attempt is due (time.monotonic), while waiting for it.
+        self.retry_at: float | None = None
+        self.retry_now = threading.Event()  # set by /reconnect or its key
+        self._queue = SendQueue()
+        self._awaiting = AwaitingAnswers()
+        self._wire = threading.Lock()  # the sender's turn against the reader's reconnect
+        self._history = HistoryView(self._display.show, history_marker)
         self._history_answered = threading.Event()  # no /history is waiting for its answer
         self._history_answered.set()
         self._pongs = PongBarrier()
+        self._sender = threading.Thread(target=self._send_loop, name="sender", daemon=True)
+        self._sender.start()
+
+    # -- what the front end asks ---------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._queue.is_open
 
     @property
     def replaying(self) -> bool:
         """A resume's replay has begun and not yet ended."""
         return self._history.replaying
+
+    def waiting(self) -> int:
+        """Lines typed and not yet sent (they wait for the connection, or for the pacer)."""
+        return len(self._queue)
+
+    def unanswered(self) -> int:
+        """Lines typed that the server has not yet confirmed or refused (or not yet seen)."""
+        return len(self._queue) + len(self._awaiting)
+
+    def connection_state(self, monotonic: float | None = None) -> str:
+        """For the status bar: connected, reconnecting in N s, connecting."""
+        if self.connected:
+            return "connected"
+        if self.retry_at is None:
+            return "connecting"
+        now = time.monotonic() if monotonic is None else monotonic
+        return f"reconnecting in {max(1, math.ceil(self.retry_at - now))} s"
+
+    def submit(self, line: str) -> bool:
+        """Act on one typed line. False once the user has asked to quit."""
+        action = parse_input(line, self.partner)
+        match action:
+            case None:
+                pass
+            case Send(frame=SendPublic(text=text) | SendPrivate(text=text) as frame):
+                to = frame.to if isinstance(frame, SendPrivate) else None
+                self._queue_message(line, frame, to, text)
+            case Send(frame=frame):
+                self._enqueue(Outgoing(line, frame))
+            case FetchOlder(limit=limit):
+                self._enqueue(Outgoing(line, None, history_limit=limit))
+            case StartPrivateChat(partner=partner):
+                self.partner = partner
+                self._note(f"* talking privately with {printable(partner)}; /exit to stop")
+                self._display.changed()
+            case EndPrivateChat():
+                self._note(f"* back to everyone (no longer talking with {self.partner})")
+                self.partner = None
+                self._display.changed()
+            case Reconnect():
+                if self.connected:
+                    self._note("* already connected")
+                else:
+                    self.retry_now.set()
+            case ShowLocally(text=text):
+                first, *rest = text.splitlines()
+                self._note(first)  # the time once, on the first line of a block
+                for text_line in rest:
+                    self._display.show([("notice", text_line)])
+            case Refuse(reason=reason):
+                self._display.refused(None, error(f"! {reason}", self._now()), reason)
+            case Leave(frame=frame):
+                self.quitting = True
+                if self.connected:
+                    self._queue.put(Outgoing(line, frame, leaves=True))
+                else:
+                    self.left.set()
+                return False
+        return True
+
+    def leave_now(self) -> None:
+        """Ctrl-C: quit at once, whatever is still waiting to go out."""
+        self.quitting = True
+        if self.connected:
+            with contextlib.suppress(ConnectionLost):
+                self.connection.send(Quit())
+        self.left.set()
+
+    def unsent(self) -> list[str]:
+        """Stop sending; the typed lines that never went out (for the user to see)."""
+        return [item.line for item in self._queue.stop() if item.line and not item.leaves]
+
+    def caught_up(self, timeout: float) -> bool:
+        """Wait until the server has answered everything sent so far (see PongBarrier)."""
+        waiting = self._pongs.new_token()
+        if waiting is None or self.ended.is_set():
+            return False
+        token, answered = waiting
+        self._queue.put(Outgoing("", Ping(token=token)))
+        return answered.wait(timeout) and not self.ended.is_set()
+
+    # -- the reader's side -------------------------------------------------------------
 
     def register(self, wanted: str | None, timeout: float = 10.0) -> WelcomeFrame | ErrorFrame:
         """Say hello (resuming the session we had, if any); returns the welcome, or the
@@ -103,6 +223,7 @@ class ChatSession:
                 self.online = set(frame.users)
                 self.resume_token = frame.resume_token
                 self._history.welcomed(frame)
+                self._display.changed()
                 return frame
             if isinstance(frame, ErrorFrame):
                 return frame
@@ -114,6 +235,26 @@ class ChatSession:
         while self._history.replaying:
             self._receive(self._next_frame(timeout, "the server stopped in the replay"))
 
+    def online_again(self, *, resumed: bool) -> None:
+        """Registered on a new connection. Messages sent on the old one that the replay did
+        not show were never taken: they go out again, first. Without a resume there is no
+        telling, so they are marked as perhaps lost."""
+        with self._wire:
+            drafts = self._awaiting.drafts_left()
+            if resumed:
+                self._queue.put_front(Outgoing(d.line, d.frame, draft=d) for d in drafts)
+            else:
+                for draft in drafts:
+                    reason = "the connection dropped before the server answered; perhaps lost"
+                    line = refused(self.nick, draft.to, draft.text, draft.at, reason)
+                    self._display.refused(draft.key, line, reason)
+            self.ended.clear()
+            self._pongs.reconnected()
+            self.retry_at = None
+            self.retry_now.clear()
+            self._queue.open()
+        self._display.changed()
+
     def read_until_closed(self) -> None:
         """Show every frame as it arrives; returns when the server is gone."""
         try:
@@ -124,138 +265,144 @@ class ChatSession:
             self._history_answered.set()
             self._pongs.ended()
 
-    def submit(self, line: str) -> bool:
-        """Act on one typed line. False once the user has asked to quit."""
-        action = parse_input(line, self.partner)
-        match action:
-            case None:
-                pass
-            case Send(frame=frame):
-                self._send(line, frame)
-            case FetchOlder(limit=limit):
-                # Where this page starts depends on the answer to the one before: wait for it.
-                self._history_answered.wait(_HISTORY_ANSWER_SECONDS)
-                self._fetch_older(limit, line)
-            case StartPrivateChat(partner=partner):
-                self.partner = partner
-                self._show(notice(f"* talking privately with {printable(partner)}; /exit to stop"))
-            case EndPrivateChat():
-                self._show(notice(f"* back to everyone (no longer talking with {self.partner})"))
-                self.partner = None
-            case ShowLocally(text=text):
-                self._show(notice(text))
-            case Leave(frame=frame):
-                with contextlib.suppress(ConnectionLost):  # leaving anyway
-                    self.connection.send(frame)
-                return False
-        return True
-
     def disconnected(self) -> None:
-        with self._send_lock:
-            self.connected = False
-
-    def resume(self) -> None:
-        """Connected again: send what was typed meanwhile, in order, before anything new."""
-        with self._send_lock:
-            self.connected = True
-            self.ended.clear()
-            self._pongs.reconnected()
-            held = list(self.held)
-            self.held.clear()
-            if held:
-                self._show(notice(f"* sending the {len(held)} line(s) typed while disconnected"))
-            # This runs on the reader thread, so nothing can wait for a /history answer here:
-            # the /history lines typed meanwhile become one request, after the rest.
-            older = 0
-            for line in held:
-                action = parse_input(line, self.partner)
-                if isinstance(action, FetchOlder):
-                    older += action.limit
-                else:
-                    self.submit(line)
-            if older:
-                self._fetch_older(min(older, HISTORY_MAX_LIMIT), f"/history {older}")
-
-    def unsent(self) -> list[str]:
-        """Lines typed while disconnected that never went out (for the user to see)."""
-        return list(self.held)
-
-    def caught_up(self, timeout: float) -> bool:
-        """Wait until the server has answered everything sent so far (see PongBarrier)."""
-        waiting = self._pongs.new_token()
-        if waiting is None or self.ended.is_set():
-            return False
-        token, answered = waiting
-        self.connection.send(Ping(token=token))
-        return answered.wait(timeout) and not self.ended.is_set()
+        self._queue.shut()
+        self._display.changed()
 
     def acknowledge_resume(self) -> None:
         """Tell the server the resumed welcome (and its new token) arrived: the token the
         client resumed with is spent from then on."""
         self.connection.send(Ping())
 
-    def _fetch_older(self, limit: int, line: str) -> None:
-        self._history_answered.clear()
-        before = self._history.oldest_public
-        if not self._send(line, AskHistory(before=before, limit=limit)):
-            self._history_answered.set()
+    def note(self, text: str) -> None:
+        self._note(text)
 
-    def _send(self, line: str, frame: ClientFrame) -> bool:
-        """Send `frame` now, or hold `line` to send when connected again; True if sent."""
-        with self._send_lock:
-            if not self.connected:
-                self._hold(line)
-                return False
-            if isinstance(frame, SendPublic | SendPrivate):
-                self._pacer.wait_for_turn()
-            try:
-                self.connection.send(frame)
-            except ConnectionLost:
-                self.connected = False  # the reader will notice and reconnect
-                self._hold(line)
-                return False
-            return True
+    def changed(self) -> None:
+        self._display.changed()
 
-    def _hold(self, line: str) -> None:
-        if len(self.held) >= MAX_HELD_LINES:
-            self._show(
-                [
-                    (
-                        "class:error",
-                        f"! not sent (more than {MAX_HELD_LINES} lines waiting): {printable(line)}",
-                    )
-                ]
+    # -- inside ------------------------------------------------------------------------
+
+    def _note(self, text: str) -> None:
+        self._display.show(notice(text, self._now()))
+
+    def _queue_message(
+        self, line: str, frame: SendPublic | SendPrivate, to: str | None, text: str
+    ) -> None:
+        if not self.connected and len(self._queue) >= MAX_HELD_LINES:
+            reason = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
+            self._display.refused(None, refused(self.nick, to, text, self._now(), reason), reason)
+            return
+        at = self._now()
+        key = self._display.pending(pending(self.nick, to, text, at))
+        draft = Draft(line=line, frame=frame, to=to, text=text, at=at, key=key)
+        self._queue.put(Outgoing(line, frame, draft=draft))
+
+    def _enqueue(self, item: Outgoing) -> None:
+        if not self.connected and len(self._queue) >= MAX_HELD_LINES:
+            reason = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
+            self._display.refused(
+                None, error(f"! not sent: {printable(item.line)}", self._now()), reason
             )
             return
-        self.held.append(line)
-        self._show(notice(f"* not connected: will send when back ({len(self.held)} waiting)"))
+        self._queue.put(item)
+
+    def _send_loop(self) -> None:
+        """The sender thread: one item at a time, messages paced inside the flood limit."""
+        while (item := self._queue.next()) is not None:
+            if item.draft is not None:
+                self._pacer.wait_for_turn()
+            if item.frame is None:
+                # Where this page starts depends on the answer to the one before: wait for it.
+                self._history_answered.wait(_HISTORY_ANSWER_SECONDS)
+            with self._wire:
+                if not self._queue.done(item):
+                    continue  # disconnected meanwhile, or the reconnect put drafts first
+                frame = item.frame
+                if frame is None:
+                    self._history_answered.clear()
+                    frame = AskHistory(before=self._history.oldest_public, limit=item.history_limit)
+                if not item.leaves:
+                    self._awaiting.sent(item.draft or Request())
+                connection = self.connection
+            # If this fails the reader notices, reconnects, and the draft goes out again.
+            with contextlib.suppress(ConnectionLost):
+                connection.send(frame)
+            if item.leaves:
+                self.left.set()
+                return
 
     def _next_frame(self, timeout: float, silence: str) -> ServerFrame | ProtocolError:
         try:
             frame = self.connection.read_frame(timeout)
-        except TimeoutError as error:
-            raise ConnectionLost(silence) from error
+        except TimeoutError as lost:
+            raise ConnectionLost(silence) from lost
         if frame is None:
             raise ConnectionLost("the server closed the connection")
         return frame
 
     def _receive(self, frame: ServerFrame | ProtocolError) -> None:
-        if isinstance(frame, PublicFrame | PrivateFrame) and not acceptable(frame, self._show):
+        if self._answers_a_request(frame):
+            self._awaiting.answered()
+        if isinstance(frame, PublicFrame | PrivateFrame):
+            self._message(frame)
             return
         if isinstance(frame, HistoryFrame):
-            messages = [message for message in frame.messages if acceptable(message, self._show)]
-            self._history.receive(frame, messages, self.nick)
+            messages = [m for m in frame.messages if acceptable(m, self._display.show)]
+            self._history.receive(frame, messages, self.nick, self._claim)
             if frame.reason == "request":
                 self._history_answered.set()
             return
         if isinstance(frame, ErrorFrame):
             self._history_answered.set()  # perhaps the refusal of a /history: do not wait
-        if isinstance(frame, PublicFrame | PrivateFrame):
-            self._history.saw(frame)
-        text = render(frame, self.nick)  # before tracking: "you are now known as ..."
-        if text is not None:
-            self._show(text)
+            self._refusal(frame)
+            return
+        for line in render(frame, self.nick):  # before tracking: "you are now known as ..."
+            self._display.show(line)
         self._track(frame)
+
+    def _answers_a_request(self, frame: ServerFrame | ProtocolError) -> bool:
+        match frame:
+            case UsersFrame() | StatsFrame():
+                return True
+            case PongFrame(token=token):
+                return token is not None  # the resume's own ping is not in the queue
+            case HistoryFrame(reason=reason):
+                return reason == "request"
+            case NickChangedFrame(old=old):
+                return old == self.nick
+            case _:
+                return False
+
+    def _message(self, frame: PublicFrame | PrivateFrame) -> None:
+        if not acceptable(frame, self._display.show):
+            return
+        self._history.saw(frame)
+        if self._claim(frame):
+            return
+        self._display.show(said(frame, self.nick))
+        if is_mention(frame, self.nick):
+            self._display.bell()
+
+    def _claim(self, frame: PublicFrame | PrivateFrame) -> bool:
+        """Our own message coming back: it confirms the line shown pending for it."""
+        if frame.sender != self.nick:
+            return False
+        to = frame.to if isinstance(frame, PrivateFrame) else None
+        draft = self._awaiting.echoed(to, frame.text)
+        if draft is None:
+            return False
+        self._display.settle(draft.key, said(frame, self.nick))
+        return True
+
+    def _refusal(self, frame: ErrorFrame) -> None:
+        reason = f"{frame.message} ({frame.code})"
+        draft = self._awaiting.answered()
+        if not isinstance(draft, Draft):  # a request's error, or one about no frame
+            line = error(f"! {printable(reason)}", frame.ts)
+            self._display.refused(None, line, reason)
+            return
+        line = refused(self.nick, draft.to, draft.text, draft.at, reason)
+        self._display.refused(draft.key, line, reason)
 
     def _track(self, frame: ServerFrame | ProtocolError) -> None:
         self._track_online(frame)
@@ -266,13 +413,14 @@ class ChatSession:
                 if old == self.partner:
                     self.partner = new  # keep talking to the same person under the new name
             case LeaveFrame(nick=nick) if nick == self.partner:
-                self._show(notice(f"* {printable(nick)} left; /exit to talk to everyone again"))
+                self._note(f"* {printable(nick)} left; /exit to talk to everyone again")
             case PongFrame(token=token) if token is not None:
                 self._pongs.answered(token)
             case ShutdownFrame(reason=reason):
                 self.shutdown_reason = reason
             case _:
-                pass
+                return
+        self._display.changed()
 
     def _track_online(self, frame: ServerFrame | ProtocolError) -> None:
         match frame:
@@ -286,4 +434,5 @@ class ChatSession:
             case UsersFrame(users=users):
                 self.online = set(users)
             case _:
-                pass
+                return
+        self._display.changed()

@@ -1,0 +1,35 @@
+"""Who is online, beside the messages."""
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+from app.adapters.terminal.render import nick_style, printable
+from app.domain.nicknames import fold_nick
+
+
+class NickList(Static):
+    DEFAULT_CSS = """
+    NickList {
+        width: 18; height: 1fr; padding: 0 1;
+        border-left: vkey $foreground 30%;
+        overflow-y: auto;
+    }
+    """
+
+    def __init__(self, styles: dict[str, Style]) -> None:
+        super().__init__(id="nicks")
+        self._styles = styles
+        self._shown: tuple[str, ...] | None = None
+
+    def show_nicks(self, online: set[str], me: str) -> None:
+        nicks = tuple(sorted(online, key=fold_nick))
+        if nicks == self._shown:
+            return
+        self._shown = nicks
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{len(nicks)} online\n", self._styles.get("notice"))
+        for nick in nicks:
+            text.append(f"{printable(nick)}\n", self._styles.get(nick_style(nick, me)))
+        text.rstrip()
+        self.update(text)
