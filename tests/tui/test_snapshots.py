@@ -130,6 +130,7 @@ async def settle(pilot: Pilot[Any], window: ChatWindow, last: str) -> None:
     pane = window.query_one(MessagePane)
     window.query_one(ChatInput).cursor_blink = False
     await until(lambda: any(line.endswith(last) for line in pane.texts()), repr(last))
+    await until(lambda: pane.scroll_y == pane.max_scroll_y, "the view at the bottom")
     await pilot.pause()
 
 

@@ -123,6 +123,7 @@ async def test_a_paste_refused_at_the_question_sends_nothing_and_a_short_one_is_
         await until(lambda: any("was not sent" in line for line in transcript(app)), "notice")
         app.query_one(ChatInput).post_message(events.Paste("one\r\ntwo\r\n\r\nthree"))
         await until(lambda: len(said(app, "three")) == 1, "the short paste")
+        await until(lambda: app.session.unanswered() == 0, "its echoes")
         assert [m.text for m in store.public] == ["one", "two", "three"]
 
 
@@ -181,6 +182,11 @@ async def test_scrolled_up_new_messages_do_not_move_the_view_and_are_counted(
             await pilot.press("pagedown")
         await until(lambda: pane.scroll_y == pane.max_scroll_y, "the bottom again")
         await until(lambda: "new below" not in status_bar(app), "the count gone")
+        await pilot.press("pageup")
+        await until(lambda: pane.scroll_y < pane.max_scroll_y, "scrolled up again")
+        await pilot.press(*"my own line", "enter")  # what you say, you see
+        await until(lambda: len(said(app, "my own line")) == 1, "the line")
+        await until(lambda: pane.scroll_y == pane.max_scroll_y, "the view back at the bottom")
     bob.close()
 
 
@@ -219,6 +225,7 @@ async def test_the_countdown_shows_and_the_retry_key_reconnects_at_once_resuming
         target.address = second.address
         await pilot.press("f5")
         await until(lambda: app.session.connected, "the reconnect", timeout=5)
+        assert app._history.older("") == "typed while down"  # F5 is not a line typed
         await until(lambda: any("reconnected as alice" in line for line in transcript(app)), "")
         await until(lambda: [m.text for m in store.public] == ["typed while down"], "the line")
         await until(lambda: len(said(app, "typed while down")) == 1, "its echo")
@@ -245,6 +252,8 @@ async def test_resizing_to_80x24_and_narrower_and_back_redraws_everything(
         await until(lambda: pane.size.width < 80, "the new width")
         assert nicks.display  # 80x24 keeps the nick list
         await until(lambda: pane.virtual_size.height > wide, "the long line wrapped again")
+        await pilot.resize_terminal(80, 8)  # shorter: the newest lines stay in view
+        await until(lambda: pane.scroll_y == pane.max_scroll_y > 0, "the bottom in view")
         await pilot.resize_terminal(50, 20)
         await until(lambda: not nicks.display, "the nick list hidden on a narrow terminal")
         await pilot.resize_terminal(120, 30)

@@ -89,7 +89,7 @@ def test_a_message_the_server_refuses_is_marked_not_sent_with_the_reason(
     session.read_until_closed()
 
     reason = f"{SLOW_DOWN} (rate_limited)"
-    assert display.transcript() == [f"{AT} <ann> hello  [not sent: {reason}]"]
+    assert display.transcript() == [f"{AT} <ann> hello  [refused: {reason}]"]
     assert display.reasons == [reason]
 
 
@@ -109,7 +109,7 @@ def test_a_nick_error_between_messages_refuses_no_message(new_session: NewSessio
     session.read_until_closed()
 
     assert display.transcript() == [
-        f"{AT} <ann> one  [not sent: {SLOW_DOWN} (rate_limited)]",
+        f"{AT} <ann> one  [refused: {SLOW_DOWN} (rate_limited)]",
         f"{AT1} <ann> two",  # confirmed where it was typed, though the nick error came first
         f"{AT1} ! the nickname bob is taken (nick_taken)",
     ]
@@ -234,10 +234,10 @@ def test_without_a_resume_messages_sent_before_the_drop_are_marked_perhaps_lost(
     session.submit("three")
 
     assert fresh.wait_for_sent(2) == [Hello(nick="ann"), SendPublic(text="three")]
-    perhaps_lost = "the connection dropped before the server answered; perhaps lost"
+    perhaps_lost = "the connection dropped before the server answered"
     assert display.rows("refused") == [
-        f"{AT} <ann> one  [not sent: {perhaps_lost}]",
-        f"{AT} <ann> two  [not sent: {perhaps_lost}]",
+        f"{AT} <ann> one  [perhaps lost: {perhaps_lost}]",
+        f"{AT} <ann> two  [perhaps lost: {perhaps_lost}]",
     ]
     assert display.reasons == [perhaps_lost, perhaps_lost]
 
@@ -293,6 +293,7 @@ def test_requests_are_not_held_back_by_the_message_pacer(new_session: NewSession
 def test_pm_mode_sends_plain_lines_privately_until_exit(new_session: NewSession) -> None:
     connection = FakeServerConnection()
     session, display = new_session(connection)
+    session.online = {"ann", "bob"}
     session.submit("/pm bob")
     session.submit("/me waves")
     session.submit("/exit")
@@ -327,3 +328,13 @@ def test_lines_never_sent_are_handed_back_when_leaving(new_session: NewSession) 
     session.submit("/users")
     session.submit("two")
     assert session.unsent() == ["one", "/users", "two"]
+
+
+def test_pm_with_someone_not_online_warns_at_once(new_session: NewSession) -> None:
+    session, display = new_session(FakeServerConnection())
+    session.online = {"ann"}
+    session.submit("/pm bob")
+    assert display.transcript() == [
+        f"{AT} * talking privately with bob; /exit to stop",
+        f"{AT} * bob is not online now: lines will be refused",
+    ]

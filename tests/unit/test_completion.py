@@ -89,3 +89,10 @@ def test_a_tab_that_finds_nothing_leaves_the_line_alone() -> None:
 def test_me_is_sent_as_public_text_and_in_pm_mode_to_the_partner() -> None:
     assert parse_input("/me waves") == Send(SendPublic(text="/me waves"))
     assert parse_input("/me waves", partner="bob") == Send(SendPrivate(to="bob", text="/me waves"))
+
+
+def test_any_other_key_ends_the_cycle_so_the_next_tab_starts_afresh() -> None:
+    completer = TabCompleter()
+    assert completer.complete("/m", 2, [], "ann") == ("/msg ", 5)
+    completer.reset()  # the user erased the line and typed "/msg " again
+    assert completer.complete("/msg ", 5, ["bob"], "ann") == ("/msg bob ", 9)

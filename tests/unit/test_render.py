@@ -117,7 +117,7 @@ def test_a_pending_line_is_dimmed_whole_and_a_refused_one_says_why() -> None:
     to_bob = pending("ann", "bob", "psst", T0)
     assert plain(to_bob) == f"{AT} [pm to bob] psst"
     no = refused("ann", None, "hello", T0, "slow down (rate_limited)")
-    assert plain(no) == f"{AT} <ann> hello  [not sent: slow down (rate_limited)]"
+    assert plain(no) == f"{AT} <ann> hello  [refused: slow down (rate_limited)]"
     assert no[-1][0] == "error"
 
 

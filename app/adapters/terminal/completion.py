@@ -66,6 +66,10 @@ class TabCompleter:
     def __init__(self) -> None:
         self._cycle: _Cycle | None = None
 
+    def reset(self) -> None:
+        """Something other than Tab was pressed: the next Tab starts afresh."""
+        self._cycle = None
+
     def complete(
         self, text: str, cursor: int, online: Iterable[str], me: str
     ) -> tuple[str, int] | None:

@@ -159,9 +159,12 @@ def pending(sender: str, to: str | None, text: str, at: datetime) -> Fragments:
     return [("pending", part) for _, part in line]
 
 
-def refused(sender: str, to: str | None, text: str, at: datetime, reason: str) -> Fragments:
-    """A line the server would not take, and why."""
-    return [*pending(sender, to, text, at), ("error", f"  [not sent: {printable(reason)}]")]
+def refused(
+    sender: str, to: str | None, text: str, at: datetime, reason: str, *, verdict: str = "refused"
+) -> Fragments:
+    """A line that did not go through, and why: `verdict` is "refused" (by the server),
+    "not sent" (by the client) or "perhaps lost" (the connection dropped first)."""
+    return [*pending(sender, to, text, at), ("error", f"  [{verdict}: {printable(reason)}]")]
 
 
 def _text(sender: str, text: str, me: str, *, mention: bool, private: bool = False) -> Fragments:

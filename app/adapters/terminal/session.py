@@ -65,6 +65,7 @@ from app.adapters.terminal.render import (
     said,
 )
 from app.adapters.terminal.sender import Outgoing, SendQueue
+from app.domain.nicknames import fold_nick
 
 MAX_HELD_LINES: Final = 100
 # A /history starts where the answer to the previous one ended: it waits this long for it.
@@ -160,6 +161,8 @@ class ChatSession:
             case StartPrivateChat(partner=partner):
                 self.partner = partner
                 self._note(f"* talking privately with {printable(partner)}; /exit to stop")
+                if fold_nick(partner) not in {fold_nick(nick) for nick in self.online}:
+                    self._note(f"* {printable(partner)} is not online now: lines will be refused")
                 self._display.changed()
             case EndPrivateChat():
                 self._note(f"* back to everyone (no longer talking with {self.partner})")
@@ -245,8 +248,10 @@ class ChatSession:
                 self._queue.put_front(Outgoing(d.line, d.frame, draft=d) for d in drafts)
             else:
                 for draft in drafts:
-                    reason = "the connection dropped before the server answered; perhaps lost"
-                    line = refused(self.nick, draft.to, draft.text, draft.at, reason)
+                    reason = "the connection dropped before the server answered"
+                    line = refused(
+                        self.nick, draft.to, draft.text, draft.at, reason, verdict="perhaps lost"
+                    )
                     self._display.refused(draft.key, line, reason)
             self.ended.clear()
             self._pongs.reconnected()
@@ -290,7 +295,8 @@ class ChatSession:
     ) -> None:
         if not self.connected and len(self._queue) >= MAX_HELD_LINES:
             reason = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
-            self._display.refused(None, refused(self.nick, to, text, self._now(), reason), reason)
+            shown = refused(self.nick, to, text, self._now(), reason, verdict="not sent")
+            self._display.refused(None, shown, reason)
             return
         at = self._now()
         key = self._display.pending(pending(self.nick, to, text, at))

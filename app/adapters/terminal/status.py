@@ -24,7 +24,8 @@ def status_line(status: Status, width: int) -> str:
     fields: list[tuple[int, str]] = [(6, status.server)]  # (priority: lower stays longer)
     if status.nick:
         fields.append((1, printable(status.nick)))
-    fields.append((5, f"{status.online} online"))
+    if status.nick:  # before the welcome, the count is not known
+        fields.append((5, f"{status.online} online"))
     fields.append((0, status.connection))
     if status.partner is not None:
         fields.append((2, f"pm: {printable(status.partner)}"))

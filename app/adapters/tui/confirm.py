@@ -36,7 +36,7 @@ class ConfirmPaste(ModalScreen[bool]):
                 f"Send {len(self._lines)} lines to {printable(self._target)}?", markup=False
             )
             yield Static(f"first: {first}", markup=False)
-            yield Static("y or Enter: send them, one message each   n or Esc: cancel", markup=False)
+            yield Static("y or Enter: send   n or Esc: cancel", markup=False)
 
     def action_answer(self, send: bool) -> None:
         self.dismiss(send)

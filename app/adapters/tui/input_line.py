@@ -18,6 +18,7 @@ class LineOwner(Protocol):
     def take_line(self, line: str) -> None: ...
     def take_paste(self, before: str, pasted: str, after: str) -> bool: ...
     def complete(self, text: str, cursor: int) -> tuple[str, int] | None: ...
+    def stop_completing(self) -> None: ...
     def recall_older(self, current: str) -> str | None: ...
     def recall_newer(self) -> str | None: ...
     def leave_now(self) -> None: ...
@@ -25,7 +26,7 @@ class LineOwner(Protocol):
 
 class ChatInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", show=False),
+        Binding("enter,ctrl+j", "submit", show=False),  # some terminals send LF for Enter
         Binding("tab", "complete", show=False),
         Binding("up", "older", show=False),
         Binding("down", "newer", show=False),
@@ -41,6 +42,8 @@ class ChatInput(Input):
         self._owner = owner
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key != "tab":
+            self._owner.stop_completing()
         if event.is_printable:
             await super()._on_key(event)
             return

@@ -89,14 +89,19 @@ class MessagePane(ScrollView, can_focus=False):
 
     # -- Textual ---------------------------------------------------------------------
 
+    def follow(self) -> None:
+        """Back to the bottom, following again (the user just said something)."""
+        self._follow = True
+        self.scroll_end(animate=False, immediate=False, x_axis=False)
+
     def on_resize(self) -> None:
+        following = self._following()
         width = self.scrollable_content_region.width
         if width != self._width:
-            following = self._following()
             self._width = width
             self._wrapped.clear()
             self._stale = True
-            self._changed(following, added=0)
+        self._changed(following, added=0)  # a shorter pane moves the bottom, too
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

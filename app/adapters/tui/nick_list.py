@@ -13,7 +13,7 @@ class NickList(Static):
     NickList {
         width: 18; height: 1fr; padding: 0 1;
         border-left: vkey $foreground 30%;
-        overflow-y: auto;
+        overflow-y: auto; text-wrap: nowrap; text-overflow: ellipsis;
     }
     """
 

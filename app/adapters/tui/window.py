@@ -134,7 +134,7 @@ class ChatWindow(App[int]):
         self.query_one(NickList).toggle_class("-hidden")
 
     def action_reconnect(self) -> None:
-        self.take_line("/reconnect")
+        self.session.submit("/reconnect")  # not typed: kept out of the input history
 
     def action_leave_now(self) -> None:
         self.leave_now()
@@ -146,9 +146,11 @@ class ChatWindow(App[int]):
             return
         if self._asking_nick:
             self._asking_nick = False
-            self._start(line.strip() or None)
+            self._start(line.strip() or None, fresh=True)
             return
         self._history.add(line)
+        if line.strip() and not line.startswith("/"):
+            self.query_one(MessagePane).follow()  # what you say, you see
         if not self.session.submit(line):
             self._leave()
 
@@ -174,6 +176,9 @@ class ChatWindow(App[int]):
     def complete(self, text: str, cursor: int) -> tuple[str, int] | None:
         return self._completer.complete(text, cursor, self.session.online, self.session.nick)
 
+    def stop_completing(self) -> None:
+        self._completer.reset()
+
     def recall_older(self, current: str) -> str | None:
         return self._history.older(current)
 
@@ -191,15 +196,20 @@ class ChatWindow(App[int]):
     def _note(self, text: str) -> None:
         self._lines_out.show(notice(text, self._now()))
 
-    def _start(self, wanted: str | None) -> None:
+    def _start(self, wanted: str | None, *, fresh: bool = False) -> None:
         threading.Thread(
-            target=self._run_session, args=(wanted,), name="reader", daemon=True
+            target=self._run_session, args=(wanted, fresh), name="reader", daemon=True
         ).start()
 
-    def _run_session(self, wanted: str | None) -> None:
-        """The reader thread: register, then read and reconnect until the user leaves."""
+    def _run_session(self, wanted: str | None, fresh: bool) -> None:
+        """The reader thread: register, then read and reconnect until the user leaves.
+        `fresh`: a new connection first, as the server hangs up on a connection that says
+        no hello for a while, which choosing a nickname may have taken."""
         session = self.session
         try:
+            if fresh:
+                session.connection.close()
+                session.connection = self._open_connection()
             answer = self._say_hello(wanted)
         except ConnectionLost as lost:
             self.farewell = f"chat-client: {lost}"
@@ -212,7 +222,7 @@ class ChatWindow(App[int]):
             return
         for line in welcome_lines(answer):
             self._lines_out.show(line)
-        self._note("* type /help for the commands; Tab completes commands and nicknames")
+        self._note("* /help lists the commands; Tab completes them and nicknames")
         session.online_again(resumed=False)
         keep_connected(session, self._open_connection, self._stop, self._delays)
 
