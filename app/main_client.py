@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from app.adapters.option_types import in_range
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.terminal.piped import run_piped
+from app.adapters.terminal.render import printable
 from app.adapters.terminal.state import InputHistory, history_file
 from app.adapters.tui.window import ChatWindow
 
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     status = window.run()
     for line in window.unsent:
-        print(f"! not sent: {line}")
+        print(f"! not sent: {printable(line)}")
     if window.farewell is not None:
         print(window.farewell, file=sys.stderr)
     sys.exit(status if status is not None else 0)

@@ -72,4 +72,4 @@ def windows() -> Iterator[Callable[..., ChatWindow]]:
     yield make
     for window in made:
         window.session.leave_now()
-        window.session.connection.close()
+        window.session.close()

@@ -263,3 +263,20 @@ async def test_resizing_to_80x24_and_narrower_and_back_redraws_everything(
         await pilot.press("f2")
         assert not nicks.display  # F2 hides it
     bob.close()
+
+
+async def test_ctrl_c_while_a_quit_waits_still_says_which_lines_never_went_out(
+    start_server: StartServer, windows: Windows
+) -> None:
+    store = InMemoryRoomStore()
+    server = start_server(store=store)
+    app = windows(Target(server.address), "alice")
+    lines = [f"line {number}" for number in range(30)]  # paced: this takes seconds
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.session.connected, "the welcome")
+        burst(app, "".join(f"{line}\r" for line in lines) + "/quit\r")
+        await until(lambda: len(said(app, "line 29")) == 1, "the lines, pending")
+        await pilot.press("ctrl+c")
+    assert app.unsent  # the quit came first: some lines were still waiting
+    sent = [m.text for m in store.public]
+    assert sent + app.unsent == lines  # every line either went out or is reported, in order

@@ -15,7 +15,7 @@ from app.adapters.tcp.wire import (
 )
 from app.adapters.terminal.pacing import MessagePacer
 from app.adapters.terminal.reconnect import reconnect
-from tests.fakes import ManualMonotonic
+from tests.fakes import T0, ManualMonotonic
 from tests.unit.client_fakes import (
     AT,
     AT1,
@@ -338,3 +338,16 @@ def test_pm_with_someone_not_online_warns_at_once(new_session: NewSession) -> No
         f"{AT} * talking privately with bob; /exit to stop",
         f"{AT} * bob is not online now: lines will be refused",
     ]
+
+
+def test_the_pm_partner_is_followed_through_a_rename_whatever_case_it_was_typed_in(
+    new_session: NewSession,
+) -> None:
+    connection = FakeServerConnection()
+    session, _ = new_session(connection)
+    session.nick = "ann"
+    session.online = {"ann", "bob"}
+    session.submit("/pm BOB")
+    connection.arrive(NickChangedFrame(old="bob", new="robert", ts=T0))
+    session.read_until_closed()
+    assert session.partner == "robert"  # never the next person to take "bob"

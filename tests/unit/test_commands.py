@@ -113,3 +113,10 @@ def test_history_asks_for_older_messages_fifty_unless_told() -> None:
         action = parse_input(wrong)
         assert isinstance(action, Refuse)
         assert action.reason.startswith("usage: /history")
+
+
+def test_a_goodbye_the_server_would_drop_is_refused_before_leaving() -> None:
+    too_long = parse_input("/quit " + "x" * 201)
+    assert isinstance(too_long, Refuse)
+    assert "200" in too_long.reason
+    assert parse_input("/quit see you") == Leave(Quit(reason="see you"))

@@ -21,6 +21,24 @@ MAX_SERVER_FRAME_BYTES: Final = 4 << 20
 _RECV_BYTES: Final = 65_536
 
 
+# A connection whose other end vanished without a word (a laptop lid, a NAT timeout) is
+# noticed within about a minute and a half, and the client reconnects.
+_KEEPALIVE_IDLE_SECONDS: Final = 60
+_KEEPALIVE_INTERVAL_SECONDS: Final = 10
+_KEEPALIVE_PROBES: Final = 3
+
+
+def _keep_alive(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (  # Linux names; other systems keep their own defaults
+        ("TCP_KEEPIDLE", _KEEPALIVE_IDLE_SECONDS),
+        ("TCP_KEEPINTVL", _KEEPALIVE_INTERVAL_SECONDS),
+        ("TCP_KEEPCNT", _KEEPALIVE_PROBES),
+    ):
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
 class ConnectionLost(Exception):
     """The server went away (or could not be reached); the message says how, for a person."""
 
@@ -43,6 +61,7 @@ class ServerConnection:
             raise ConnectionLost(f"cannot connect to {host}:{port}: {reason}") from error
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _keep_alive(sock)
         return cls(sock)
 
     def send(self, frame: ClientFrame) -> None:

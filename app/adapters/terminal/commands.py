@@ -14,7 +14,7 @@ from app.adapters.tcp.wire import (
 )
 from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT
 from app.domain.errors import InvalidText
-from app.domain.text import validate_text
+from app.domain.text import validate_quit_message, validate_text
 
 HELP_TEXT: Final = """\
 Commands:
@@ -137,6 +137,11 @@ def parse_input(line: str, partner: str | None = None) -> Action:
         case "reconnect":
             return Reconnect()
         case "quit":
+            if rest:
+                try:
+                    validate_quit_message(rest)
+                except InvalidText as error:
+                    return Refuse(f"not sent: {error}")
             return Leave(Quit(reason=rest or None))
         case _:
             return Refuse(f"unknown command /{name}; /help lists the commands")

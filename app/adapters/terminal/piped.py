@@ -70,6 +70,15 @@ def run_piped(
     """Send each input line (commands work); print what arrives. Returns the exit status."""
     display = PipeDisplay(out, err)
     session = ChatSession(connection, display, pacer, history_marker=HISTORY_MARKER)
+    try:
+        return _chat(session, display, nick, lines, err)
+    finally:
+        session.close()  # the sender thread stops; the socket is closed on every path
+
+
+def _chat(
+    session: ChatSession, display: PipeDisplay, nick: str | None, lines: Iterable[str], err: TextIO
+) -> int:
     feed = iter(lines)
     if nick is None:  # as when typed: the first line is the nickname; a blank one, random
         nick = next(feed, "").rstrip("\r\n").strip() or None
@@ -103,7 +112,6 @@ def run_piped(
         print(f"chat-client: {_why_gone(session)}", file=err)
         return EXIT_LOST
     reader.join(timeout=2.0)  # the server closes after a quit; let its last frames print
-    connection.close()
     return EXIT_REFUSED if display.refusals else 0
 
 

@@ -70,6 +70,9 @@ def reconnect(
             connection = open_connection()
         except ConnectionLost:
             continue
+        if stop.is_set():  # the user left while connecting: no hello, no join for others
+            connection.close()
+            return False
         if _registered(session, connection):
             return True
         connection.close()

@@ -70,6 +70,8 @@ from app.domain.nicknames import fold_nick
 MAX_HELD_LINES: Final = 100
 # A /history starts where the answer to the previous one ended: it waits this long for it.
 _HISTORY_ANSWER_SECONDS: Final = 5.0
+_QUIT_SECONDS: Final = 0.5
+_FULL: Final = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
 
 
 def utc_now() -> datetime:
@@ -140,10 +142,11 @@ class ChatSession:
         """For the status bar: connected, reconnecting in N s, connecting."""
         if self.connected:
             return "connected"
-        if self.retry_at is None:
+        retry_at = self.retry_at  # one read: the reader thread may clear it meanwhile
+        if retry_at is None:
             return "connecting"
         now = time.monotonic() if monotonic is None else monotonic
-        return f"reconnecting in {max(1, math.ceil(self.retry_at - now))} s"
+        return f"reconnecting in {max(1, math.ceil(retry_at - now))} s"
 
     def submit(self, line: str) -> bool:
         """Act on one typed line. False once the user has asked to quit."""
@@ -165,7 +168,8 @@ class ChatSession:
                     self._note(f"* {printable(partner)} is not online now: lines will be refused")
                 self._display.changed()
             case EndPrivateChat():
-                self._note(f"* back to everyone (no longer talking with {self.partner})")
+                partner = printable(self.partner or "")
+                self._note(f"* back to everyone (no longer talking with {partner})")
                 self.partner = None
                 self._display.changed()
             case Reconnect():
@@ -190,12 +194,28 @@ class ChatSession:
         return True
 
     def leave_now(self) -> None:
-        """Ctrl-C: quit at once, whatever is still waiting to go out."""
+        """Ctrl-C: quit at once, whatever is still waiting to go out. The quit goes from a
+        thread of its own, given half a second: a sender stuck on a full socket holds the
+        connection, and the window must close anyway."""
         self.quitting = True
         if self.connected:
-            with contextlib.suppress(ConnectionLost):
-                self.connection.send(Quit())
+            connection = self.connection
+
+            def say_quit() -> None:
+                with contextlib.suppress(ConnectionLost):
+                    connection.send(Quit())
+
+            quitting = threading.Thread(target=say_quit, name="quit", daemon=True)
+            quitting.start()
+            quitting.join(_QUIT_SECONDS)
         self.left.set()
+
+    def close(self) -> list[str]:
+        """The end: stops the sender, closes the connection; returns the typed lines that
+        never went out (for the user to see)."""
+        unsent = self.unsent()
+        self.connection.close()
+        return unsent
 
     def unsent(self) -> list[str]:
         """Stop sending; the typed lines that never went out (for the user to see)."""
@@ -293,24 +313,25 @@ class ChatSession:
     def _queue_message(
         self, line: str, frame: SendPublic | SendPrivate, to: str | None, text: str
     ) -> None:
-        if not self.connected and len(self._queue) >= MAX_HELD_LINES:
-            reason = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
-            shown = refused(self.nick, to, text, self._now(), reason, verdict="not sent")
-            self._display.refused(None, shown, reason)
+        if self._full():
+            shown = refused(self.nick, to, text, self._now(), _FULL, verdict="not sent")
+            self._display.refused(None, shown, _FULL)
             return
         at = self._now()
-        key = self._display.pending(pending(self.nick, to, text, at))
+        key = self._display.pending(pending(self.nick or "you", to, text, at))
         draft = Draft(line=line, frame=frame, to=to, text=text, at=at, key=key)
         self._queue.put(Outgoing(line, frame, draft=draft))
 
     def _enqueue(self, item: Outgoing) -> None:
-        if not self.connected and len(self._queue) >= MAX_HELD_LINES:
-            reason = f"more than {MAX_HELD_LINES} lines are waiting for the connection"
-            self._display.refused(
-                None, error(f"! not sent: {printable(item.line)}", self._now()), reason
-            )
+        if self._full():
+            shown = error(f"! not sent ({_FULL}): {printable(item.line)}", self._now())
+            self._display.refused(None, shown, _FULL)
             return
         self._queue.put(item)
+
+    def _full(self) -> bool:
+        """Disconnected, with as many lines waiting as the client holds."""
+        return not self.connected and len(self._queue) >= MAX_HELD_LINES
 
     def _send_loop(self) -> None:
         """The sender thread: one item at a time, messages paced inside the flood limit."""
@@ -416,9 +437,9 @@ class ChatSession:
             case NickChangedFrame(old=old, new=new):
                 if old == self.nick:
                     self.nick = new
-                if old == self.partner:
+                if self._is_partner(old):
                     self.partner = new  # keep talking to the same person under the new name
-            case LeaveFrame(nick=nick) if nick == self.partner:
+            case LeaveFrame(nick=nick) if self._is_partner(nick):
                 self._note(f"* {printable(nick)} left; /exit to talk to everyone again")
             case PongFrame(token=token) if token is not None:
                 self._pongs.answered(token)
@@ -428,15 +449,18 @@ class ChatSession:
                 return
         self._display.changed()
 
+    def _is_partner(self, nick: str) -> bool:
+        return self.partner is not None and fold_nick(nick) == fold_nick(self.partner)
+
     def _track_online(self, frame: ServerFrame | ProtocolError) -> None:
         match frame:
+            # A new set each time, never changed in place: the window reads it meanwhile.
             case JoinFrame(nick=nick):
-                self.online.add(nick)
+                self.online = self.online | {nick}
             case LeaveFrame(nick=nick):
-                self.online.discard(nick)
+                self.online = self.online - {nick}
             case NickChangedFrame(old=old, new=new):
-                self.online.discard(old)
-                self.online.add(new)
+                self.online = (self.online - {old}) | {new}
             case UsersFrame(users=users):
                 self.online = set(users)
             case _:

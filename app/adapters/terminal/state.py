@@ -46,7 +46,9 @@ class InputHistory:
         del self._entries[:-MAX_REMEMBERED]
         if self._path is not None:
             try:
-                with self._path.open("a", encoding="utf-8") as file:
+                # What you typed, private messages included: for your eyes only.
+                descriptor = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with open(descriptor, "a", encoding="utf-8") as file:
                     file.write(f"{_ENTRY_PREFIX}{line}\n")
             except OSError:
                 self._path = None  # a read-only home: remember for this run only

@@ -58,9 +58,7 @@ class MessagePane(ScrollView, can_focus=False):
         following = self._following()
         self._entries[key] = line
         while len(self._entries) > self._scrollback:
-            old, _ = self._entries.popitem(last=False)
-            self._wrapped.pop(old, None)
-            self._stale = True
+            self._forget_oldest()
         if self._width and not self._stale:
             self._lines.extend(self._wrap(key, line))
         else:
@@ -122,6 +120,18 @@ class MessagePane(ScrollView, can_focus=False):
         )
 
     # -- inside ----------------------------------------------------------------------
+
+    def _forget_oldest(self) -> None:
+        """Drop the oldest line of the scrollback without re-wrapping the rest; a view
+        scrolled up keeps showing the same lines."""
+        old, _ = self._entries.popitem(last=False)
+        wrapped = self._wrapped.pop(old, None)
+        if wrapped is None or self._stale:
+            self._stale = True
+            return
+        del self._lines[: len(wrapped)]
+        if not self._follow:
+            self.scroll_to(y=max(0, self.scroll_y - len(wrapped)), animate=False)
 
     def _following(self) -> bool:
         return self._follow

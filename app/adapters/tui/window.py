@@ -85,6 +85,7 @@ class ChatWindow(App[int]):
         self._stop = threading.Event()
         self._asking_nick = nick is None
         self._leaving = False
+        self._finished = False
         self._now = now or _utc_now
         self.session = ChatSession(connection, self._lines_out, now=self._now)
         self.unsent: list[str] = []
@@ -187,6 +188,8 @@ class ChatWindow(App[int]):
 
     def leave_now(self) -> None:
         """Ctrl-C, Ctrl-Q, Ctrl-D on an empty line: quit at once."""
+        if self._finished:
+            return
         self._stop.set()
         self.session.leave_now()
         self._finish()
@@ -210,6 +213,8 @@ class ChatWindow(App[int]):
             if fresh:
                 session.connection.close()
                 session.connection = self._open_connection()
+            if self._stop.is_set():
+                return  # the user left while the connection was being opened
             answer = self._say_hello(wanted)
         except ConnectionLost as lost:
             self.farewell = f"chat-client: {lost}"
@@ -244,14 +249,17 @@ class ChatWindow(App[int]):
         def wait_then_close() -> None:
             self.session.left.wait(_LEAVING_SECONDS)
             self._stop.set()
-            self.call_from_thread(self._finish)
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self.call_from_thread(self._finish)
 
         threading.Thread(target=wait_then_close, name="leaving", daemon=True).start()
 
     def _finish(self) -> None:
+        if self._finished:  # Ctrl-C while a /quit waits: the first call said what was unsent
+            return
+        self._finished = True
         self._stop.set()
-        self.unsent = self.session.unsent()
-        self.session.connection.close()
+        self.unsent = self.session.close()
         self.exit(EXIT_OK)
 
     def _apply_changes(self) -> None:
