@@ -7,6 +7,7 @@ from textual import events
 
 from app.adapters.storage.memory import InMemoryRoomStore
 from app.adapters.tcp.limits import ConnectionLimits
+from app.adapters.tcp.server import ChatServer
 from app.adapters.tui.confirm import ConfirmPaste
 from app.adapters.tui.input_line import ChatInput
 from app.adapters.tui.message_pane import MessagePane
@@ -18,6 +19,18 @@ from tests.tui.conftest import Target, burst, status_bar, transcript, until
 from tests.wire_client import WireClient
 
 Windows = Callable[..., ChatWindow]
+
+
+def joined(server: ChatServer, *nicks: str) -> list[WireClient]:
+    """Others in the room, over raw sockets: they talk, the window under test listens."""
+    clients = [WireClient(server.address) for _ in nicks]
+    for client, nick in zip(clients, nicks, strict=True):
+        client.hello(nick)
+    return clients
+
+
+async def welcomed(app: ChatWindow) -> None:
+    await until(lambda: app.session.connected, "the welcome")
 
 
 def said(app: ChatWindow, text: str) -> list[str]:
@@ -32,7 +45,7 @@ async def test_a_line_sent_appears_once_pending_then_confirmed(
     server = start_server(store=store)
     app = windows(Target(server.address), "alice")
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         await pilot.press(*"hello", "enter")
         await until(lambda: len(said(app, "hello")) == 1, "the line, pending")
         await until(lambda: app.session.unanswered() == 0, "the echo")
@@ -46,10 +59,9 @@ async def test_typing_while_messages_arrive_keeps_the_input_line_whole(
 ) -> None:
     server = start_server()
     app = windows(Target(server.address), "alice")
-    bob = WireClient(server.address)
-    bob.hello("bob")
+    (bob,) = joined(server, "bob")
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         await pilot.press(*"half a li")
         for number in range(20):
             bob.send({"type": "public", "text": f"interrupt {number}"})
@@ -67,12 +79,10 @@ async def test_fifteen_lines_typed_ahead_while_two_others_talk_each_appear_once_
     store = InMemoryRoomStore()
     server = start_server(store=store)
     app = windows(Target(server.address), "alice")
-    bob, carol = WireClient(server.address), WireClient(server.address)
-    bob.hello("bob")
-    carol.hello("carol")
+    bob, carol = joined(server, "bob", "carol")
     lines = [f"rapid {number}" for number in range(1, 16)]
     async with app.run_test(size=(100, 30)):
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         burst(app, "".join(f"{line}\r" for line in lines) + "not yet sent")
         for number in range(10):
             bob.send({"type": "public", "text": f"bob {number}"})
@@ -97,7 +107,7 @@ async def test_a_paste_of_eight_lines_asks_first_then_sends_one_message_per_line
     app = windows(Target(server.address), "alice")
     pasted = "\n".join(f"pasted {number}" for number in range(1, 9)) + "\n"
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         app.query_one(ChatInput).post_message(events.Paste(pasted))
         await until(lambda: isinstance(app.screen, ConfirmPaste), "the question")
         assert store.public == []  # nothing goes out before the answer
@@ -116,7 +126,7 @@ async def test_a_paste_refused_at_the_question_sends_nothing_and_a_short_one_is_
     server = start_server(store=store)
     app = windows(Target(server.address), "alice")
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         app.query_one(ChatInput).post_message(events.Paste("a\nb\nc\nd\ne\nf\n"))
         await until(lambda: isinstance(app.screen, ConfirmPaste), "the question")
         await pilot.press("n")
@@ -132,9 +142,7 @@ async def test_tab_completes_with_a_trailing_space_and_cycles_with_your_own_nick
 ) -> None:
     server = start_server()
     app = windows(Target(server.address), "bo")
-    others = [WireClient(server.address) for _ in range(2)]
-    for client, nick in zip(others, ["bob", "bert"], strict=True):
-        client.hello(nick)
+    others = joined(server, "bob", "bert")
     async with app.run_test(size=(100, 30)) as pilot:
         await until(lambda: len(app.session.online) == 3, "everyone online")
         field = app.query_one(ChatInput)
@@ -160,10 +168,9 @@ async def test_scrolled_up_new_messages_do_not_move_the_view_and_are_counted(
 ) -> None:
     server = start_server()
     app = windows(Target(server.address), "alice")
-    bob = WireClient(server.address)
-    bob.hello("bob")
+    (bob,) = joined(server, "bob")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         for number in range(60):
             bob.send({"type": "public", "text": f"filler {number}"})
         await until(lambda: len(said(app, "filler 59")) == 1, "the filler")
@@ -196,7 +203,7 @@ async def test_the_scrollback_keeps_thousands_of_lines(
     server = start_server()
     app = windows(Target(server.address), "alice")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         pane = app.query_one(MessagePane)
         await until(lambda: pane.size.width > 0, "the pane laid out")
         for key in range(6000):
@@ -216,7 +223,7 @@ async def test_the_countdown_shows_and_the_retry_key_reconnects_at_once_resuming
     target = Target(first.address)
     app = windows(target, "alice", delays=lambda: itertools.repeat(30.0))
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         first.stop()
         await until(lambda: "reconnecting in 30 s" in status_bar(app), "the countdown")
         assert any("shutting down" in line for line in transcript(app))
@@ -237,11 +244,10 @@ async def test_resizing_to_80x24_and_narrower_and_back_redraws_everything(
 ) -> None:
     server = start_server()
     app = windows(Target(server.address), "alice")
-    bob = WireClient(server.address)
-    bob.hello("bob")
+    (bob,) = joined(server, "bob")
     long_text = "a long message " * 12
     async with app.run_test(size=(120, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         bob.send({"type": "public", "text": long_text.strip()})
         await until(lambda: len(said(app, long_text.strip())) == 1, "bob's message")
         await pilot.press(*"half typed")
@@ -273,7 +279,7 @@ async def test_ctrl_c_while_a_quit_waits_still_says_which_lines_never_went_out(
     app = windows(Target(server.address), "alice")
     lines = [f"line {number}" for number in range(30)]  # paced: this takes seconds
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: app.session.connected, "the welcome")
+        await welcomed(app)
         burst(app, "".join(f"{line}\r" for line in lines) + "/quit\r")
         await until(lambda: len(said(app, "line 29")) == 1, "the lines, pending")
         await pilot.press("ctrl+c")
