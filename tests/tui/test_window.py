@@ -227,6 +227,7 @@ async def test_the_countdown_shows_and_the_retry_key_reconnects_at_once_resuming
         first.stop()
         await until(lambda: "reconnecting in 30 s" in status_bar(app), "the countdown")
         assert any("shutting down" in line for line in transcript(app))
+        assert "online" not in status_bar(app)  # who is there is not known while away
         await pilot.press(*"typed while down", "enter")
         second = start_server(store=store)  # the same room, a new process
         target.address = second.address

@@ -24,7 +24,9 @@ def test_the_usual_status_fits_in_80_columns() -> None:
 
 
 def test_fields_that_are_not_there_are_not_shown() -> None:
-    before_welcome = Status(server="chat.example:55555", nick="", online=0, connection="connecting")
+    before_welcome = Status(
+        server="chat.example:55555", nick="", online=None, connection="connecting"
+    )
     assert status_line(before_welcome, 80) == "chat.example:55555 | connecting"  # no count yet
 
 

@@ -11,7 +11,7 @@ SEPARATOR = " | "
 class Status:
     server: str  # host:port
     nick: str  # "" before the welcome
-    online: int
+    online: int | None  # None: not known now (before the welcome, or disconnected)
     connection: str  # connected, reconnecting in 7 s, connecting, leaving
     partner: str | None = None  # whom /pm talks to
     unseen: int = 0  # lines below the view while scrolled up
@@ -24,7 +24,7 @@ def status_line(status: Status, width: int) -> str:
     fields: list[tuple[int, str]] = [(6, status.server)]  # (priority: lower stays longer)
     if status.nick:
         fields.append((1, printable(status.nick)))
-    if status.nick:  # before the welcome, the count is not known
+    if status.online is not None:
         fields.append((5, f"{status.online} online"))
     fields.append((0, status.connection))
     if status.partner is not None:

@@ -290,7 +290,7 @@ class ChatWindow(App[int]):
         status = Status(
             server=self._server,
             nick=session.nick,
-            online=len(session.online),
+            online=len(session.online) if session.connected else None,
             connection=connection,
             partner=session.partner,
             unseen=pane.unseen,
