@@ -46,8 +46,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     status = window.run()
     for line in window.unsent:
         print(f"! not sent: {printable(line)}")
-    if window.farewell is not None:
-        print(window.farewell, file=sys.stderr)
     sys.exit(status if status is not None else 0)
 
 

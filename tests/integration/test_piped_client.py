@@ -134,3 +134,23 @@ def test_each_history_command_pages_further_back_than_the_one_before(
     marked = [line for line in out.splitlines() if line.startswith(HISTORY_MARKER)]
     assert [line.rsplit("> ", 1)[1] for line in marked] == ["m4", "m5", "m2", "m3", "m1"]
     bob.close()
+
+
+def test_lines_still_waiting_when_the_server_goes_away_are_named_on_stderr(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server()
+    out, err = io.StringIO(), io.StringIO()
+    connection = ServerConnection.open(*server.address)
+    sent = [f"line {number}" for number in range(1, 21)]
+
+    def lines() -> object:
+        yield from (f"{line}\n" for line in sent)  # read at once; the pacer sends 5, then 4/s
+        server.stop()
+
+    status = run_piped(connection, "alice", lines(), out=out, err=err)  # type: ignore[arg-type]
+    assert status == 1
+    named = [line.removeprefix("chat-client: not sent: ") for line in err.getvalue().splitlines()]
+    unsent = [line for line in named if line.startswith("line ")]
+    assert unsent  # the server went away with lines still waiting
+    assert unsent == sent[-len(unsent) :]  # the last ones, in order, each named once

@@ -287,3 +287,22 @@ async def test_ctrl_c_while_a_quit_waits_still_says_which_lines_never_went_out(
     assert app.unsent  # the quit came first: some lines were still waiting
     sent = [m.text for m in store.public]
     assert sent + app.unsent == lines  # every line either went out or is reported, in order
+
+
+async def test_a_server_gone_while_choosing_a_nick_is_said_and_enter_tries_again(
+    start_server: StartServer, windows: Windows
+) -> None:
+    first = start_server()
+    target = Target(first.address)
+    app = windows(target, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: "choosing a nickname" in status_bar(app), "the question")
+        first.stop()
+        await pilot.press(*"frank", "enter")
+        await until(lambda: any("try again" in line for line in transcript(app)), "the reason")
+        await until(lambda: app.query_one(ChatInput).value == "frank", "the nick offered back")
+        assert app.is_running
+        second = start_server()
+        target.address = second.address
+        await pilot.press("enter")
+        await until(lambda: app.session.connected and app.session.nick == "frank", "joined")

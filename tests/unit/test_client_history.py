@@ -262,3 +262,26 @@ def test_a_replay_of_nothing_but_our_own_confirmed_lines_says_nothing_was_said()
     mine = public(5, "hello", sender="ann")
     view.receive(history("resume", mine), [mine], "ann", Claimer(pending=1))
     assert [plain(line) for line in shown] == [f"{AT} * nothing was said while you were away"]
+
+
+def test_a_backlog_after_reconnecting_as_a_new_session_shows_only_what_is_new(
+    new_session: NewSession,
+) -> None:
+    connection = FakeServerConnection(
+        welcome(resumed=False, last_id=2), history("backlog", public(1), public(2))
+    )
+    session, display = new_session(connection, nick="", online=False)
+    session.register("ann")
+    session.read_until_closed()
+    again = FakeServerConnection(
+        welcome(resumed=False, last_id=4),
+        history("backlog", public(1), public(2), public(3, "new"), public(4, "newer")),
+    )
+    session.connection = again
+    session.register("ann")
+    session.read_until_closed()
+    shown = display.transcript()
+    first = shown.index("-- earlier --")
+    second = shown.index("-- earlier --", first + 1)
+    assert len(shown[first + 1 : second]) >= 2  # the first backlog, whole
+    assert [line.rsplit("> ", 1)[1] for line in shown[second + 1 :]] == ["new", "newer"]

@@ -96,3 +96,9 @@ def test_any_other_key_ends_the_cycle_so_the_next_tab_starts_afresh() -> None:
     assert completer.complete("/m", 2, [], "ann") == ("/msg ", 5)
     completer.reset()  # the user erased the line and typed "/msg " again
     assert completer.complete("/msg ", 5, ["bob"], "ann") == ("/msg bob ", 9)
+
+
+def test_a_tab_after_a_single_completed_command_goes_on_to_its_argument() -> None:
+    completer = TabCompleter()
+    assert completer.complete("/pm", 3, ["bob"], "ann") == ("/pm ", 4)
+    assert completer.complete("/pm ", 4, ["bob"], "ann") == ("/pm bob ", 8)

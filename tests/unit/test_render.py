@@ -179,3 +179,8 @@ def test_a_private_message_naming_you_is_highlighted_too() -> None:
 def test_slash_me_is_shown_as_an_action() -> None:
     frame = PublicFrame(id=1, sender="alice", text="/me waves", ts=T0)
     assert as_text(frame, me="bob") == [f"{AT} * alice waves"]
+
+
+def test_a_rename_to_the_same_nick_says_so_rather_than_announcing_a_change() -> None:
+    same = NickChangedFrame(old="ann", new="ann", ts=T0)
+    assert as_text(same, me="ann") == [f"{AT} * you are already known as ann"]

@@ -75,7 +75,8 @@ class TabCompleter:
     ) -> tuple[str, int] | None:
         """The new text and cursor after one Tab, or None when nothing matches."""
         cycle = self._cycle
-        if cycle is not None and cycle.result == text and cycle.cursor == cursor:
+        cycling = cycle is not None and cycle.result == text and cycle.cursor == cursor
+        if cycle is not None and cycling and len(cycle.options) > 1:
             index = (cycle.index + 1) % len(cycle.options)
             return self._apply(cycle.start, cycle.options, index, text, cursor)
         found = candidates(text[:cursor], online, me)

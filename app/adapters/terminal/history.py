@@ -25,6 +25,7 @@ class HistoryView:
         self._replay: list[MessageFrame] = []
         self._replay_gap = False
         self._replay_upto = 0
+        self._backlog_after = 0  # the newest message seen before the last welcome
 
     def welcomed(self, frame: WelcomeFrame) -> None:
         if frame.resumed:
@@ -32,7 +33,9 @@ class HistoryView:
             self.replaying, self._replay, self._replay_gap = True, [], False
             self._replay_upto = frame.last_id
         else:
-            # Older messages come only as history: none of them is missed.
+            # Older messages come only as history: none of them is missed. A backlog after
+            # a reconnect as a new session holds lines already on screen: not twice.
+            self._backlog_after = self.last_id
             self.last_id = max(self.last_id, frame.last_id)
 
     def saw(self, message: MessageFrame) -> None:
@@ -56,7 +59,9 @@ class HistoryView:
         for message in messages:
             self.saw(message)
         if frame.reason == "backlog":
-            self._block("earlier", messages, me)
+            new = [message for message in messages if message.id > self._backlog_after]
+            if new:
+                self._block("earlier", new, me)
         else:
             self._older(messages, me, more=frame.more, at=frame.ts)
 

@@ -73,7 +73,10 @@ def run_piped(
     try:
         return _chat(session, display, nick, lines, err)
     finally:
-        session.close()  # the sender thread stops; the socket is closed on every path
+        # The sender thread stops and the socket closes on every path; a line read but
+        # never sent (the server went away first) is named, as a person would be told.
+        for line in session.close():
+            print(f"chat-client: not sent: {printable(line)}", file=err)
 
 
 def _chat(

@@ -117,6 +117,6 @@ def _not_resumed(wanted: str, nick: str) -> str:
             f" you are {printable(nick)} now (/nick changes it)"
         )
     return (
-        f"* reconnected as {printable(nick)}, but as a new session:"
-        " what was said while you were away is not shown"
+        f"* reconnected as {printable(nick)}, but as a new session: of what was said"
+        " while you were away, only the latest messages are shown"
     )

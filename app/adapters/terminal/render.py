@@ -203,6 +203,8 @@ def render(frame: ServerFrame | ProtocolError, me: str) -> list[Fragments]:
                 why = f"{why}: {printable(frame.message)}"
             return [[stamp, *_event(frame.nick, me, f" left ({why})")]]
         case NickChangedFrame():
+            if frame.old == me == frame.new:
+                return [[stamp, ("notice", f" * you are already known as {printable(me)}")]]
             if frame.old == me:
                 return [[stamp, ("notice", f" * you are now known as {printable(frame.new)}")]]
             return [[stamp, *_event(frame.old, me, f" is now known as {printable(frame.new)}")]]

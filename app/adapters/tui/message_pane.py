@@ -80,6 +80,7 @@ class MessagePane(ScrollView, can_focus=False):
         return ["".join(text for _, text in line) for line in self._entries.values()]
 
     def page_up(self) -> None:
+        self._follow = False  # at once: a follow already on its way must not undo this
         self.scroll_page_up(animate=False)
 
     def page_down(self) -> None:
@@ -90,7 +91,7 @@ class MessagePane(ScrollView, can_focus=False):
     def follow(self) -> None:
         """Back to the bottom, following again (the user just said something)."""
         self._follow = True
-        self.scroll_end(animate=False, immediate=False, x_axis=False)
+        self._bottom_after_refresh()
 
     def on_resize(self) -> None:
         following = self._following()
@@ -121,6 +122,15 @@ class MessagePane(ScrollView, can_focus=False):
 
     # -- inside ----------------------------------------------------------------------
 
+    def _bottom_after_refresh(self) -> None:
+        """To the bottom once the new size is laid out, unless the user scrolled up by then."""
+
+        def to_bottom() -> None:
+            if self._follow:
+                self.scroll_to(y=self.max_scroll_y, animate=False)
+
+        self.call_after_refresh(to_bottom)
+
     def _forget_oldest(self) -> None:
         """Drop the oldest line of the scrollback without re-wrapping the rest; a view
         scrolled up keeps showing the same lines."""
@@ -140,7 +150,7 @@ class MessagePane(ScrollView, can_focus=False):
         self._rebuild()
         self.virtual_size = Size(self._width, len(self._lines))
         if following:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+            self._bottom_after_refresh()
         elif added:
             self.unseen += added
             self.post_message(self.Unseen())

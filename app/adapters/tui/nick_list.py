@@ -20,15 +20,18 @@ class NickList(Static):
     def __init__(self, styles: dict[str, Style]) -> None:
         super().__init__(id="nicks")
         self._styles = styles
-        self._shown: tuple[str, ...] | None = None
+        self._shown: tuple[str, tuple[str, ...]] | None = None
 
-    def show_nicks(self, online: set[str], me: str) -> None:
-        nicks = tuple(sorted(online, key=fold_nick))
-        if nicks == self._shown:
+    def show_nicks(self, online: set[str], me: str, *, connected: bool) -> None:
+        """Before the welcome nobody is known; while away, the last known are shown under
+        "offline"."""
+        nicks = tuple(sorted(online, key=fold_nick)) if me else ()
+        header = f"{len(nicks)} online" if connected else "offline"
+        if (header, nicks) == self._shown:
             return
-        self._shown = nicks
+        self._shown = (header, nicks)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{len(nicks)} online\n", self._styles.get("notice"))
+        text.append(f"{header}\n", self._styles.get("notice"))
         for nick in nicks:
             text.append(f"{printable(nick)}\n", self._styles.get(nick_style(nick, me)))
         text.rstrip()

@@ -15,7 +15,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Label, Static
 
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
-from app.adapters.tcp.wire import ErrorFrame, WelcomeFrame
+from app.adapters.tcp.wire import ErrorFrame
 from app.adapters.terminal.completion import TabCompleter
 from app.adapters.terminal.paste import ASK_ABOVE, pasted_lines
 from app.adapters.terminal.reconnect import backoff_delays, keep_connected
@@ -35,7 +35,6 @@ NARROW: Final = 70
 # How long a /quit waits for the lines before it to go out (they are paced).
 _LEAVING_SECONDS: Final = 5.0
 EXIT_OK: Final = 0
-EXIT_LOST: Final = 1
 
 
 class ChatWindow(App[int]):
@@ -89,7 +88,6 @@ class ChatWindow(App[int]):
         self._now = now or _utc_now
         self.session = ChatSession(connection, self._lines_out, now=self._now)
         self.unsent: list[str] = []
-        self.farewell: str | None = None  # printed after the window closes
 
     # -- layout ----------------------------------------------------------------------
 
@@ -215,10 +213,14 @@ class ChatWindow(App[int]):
                 session.connection = self._open_connection()
             if self._stop.is_set():
                 return  # the user left while the connection was being opened
-            answer = self._say_hello(wanted)
+            answer = session.register(wanted)
         except ConnectionLost as lost:
-            self.farewell = f"chat-client: {lost}"
-            self.call_from_thread(self.exit, EXIT_LOST)
+            # Not in yet, so nothing to resume: say why, and let Enter try again.
+            again = "press Enter to try again (or Ctrl-C to quit)"
+            self._lines_out.show(error(f"! {printable(str(lost))}; {again}", self._now()))
+            self._asking_nick = True
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self.call_from_thread(self._offer, wanted or "")
             return
         if isinstance(answer, ErrorFrame):
             reason = f"{printable(answer.message)}; choose another (Enter alone: a random one)"
@@ -231,15 +233,12 @@ class ChatWindow(App[int]):
         session.online_again(resumed=False)
         keep_connected(session, self._open_connection, self._stop, self._delays)
 
-    def _say_hello(self, wanted: str | None) -> WelcomeFrame | ErrorFrame:
-        try:
-            return self.session.register(wanted)
-        except ConnectionLost:
-            # The server closes a connection that says no hello for a while: choosing a
-            # nickname took longer than that. Once more, on a new connection.
-            self.session.connection.close()
-            self.session.connection = self._open_connection()
-            return self.session.register(wanted)
+    def _offer(self, nick: str) -> None:
+        """Put the nickname back in the input line, to be sent again with Enter."""
+        field = self.query_one(ChatInput)
+        if not field.value:
+            field.value = nick
+            field.cursor_position = len(nick)
 
     def _leave(self) -> None:
         """After /quit: let what was typed before it go out (a while at most), then close."""
@@ -298,7 +297,9 @@ class ChatWindow(App[int]):
         )
         self._update("#status", status_line(status, max(10, self.size.width - 2)))
         self._update("#prompt", self._prompt())
-        self.query_one(NickList).show_nicks(session.online, session.nick)
+        self.query_one(NickList).show_nicks(
+            session.online, session.nick, connected=session.connected
+        )
 
     def _update(self, selector: str, text: str) -> None:
         """Redraw only what changed: the status is refreshed twice a second."""
