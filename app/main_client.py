@@ -1,27 +1,15 @@
 """Composition root of the chat client: a full-screen window, or plain lines for a pipe."""
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
 
-from app.adapters.option_types import in_range
+from app.adapters.client_options import parse_args
 from app.adapters.tcp.client import ConnectionLost, ServerConnection
 from app.adapters.terminal.piped import run_piped
 from app.adapters.terminal.render import printable
 from app.adapters.terminal.state import InputHistory, history_file
 from app.adapters.tui.window import ChatWindow
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="chat-client", description="Join a chat server.")
-    parser.add_argument("--host", default="127.0.0.1", help="server address")
-    parser.add_argument("--port", type=in_range(int, 1, 65_535), default=55555, help="server port")
-    parser.add_argument("--nick", default=None, help="nickname (asked for when left out)")
-    parser.add_argument(
-        "--no-color", action="store_true", help="no colours (as does the NO_COLOR variable)"
-    )
-    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

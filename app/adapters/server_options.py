@@ -4,7 +4,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.adapters.option_types import in_range
+from app.adapters.option_types import HelpFormatter, host_name, in_range, version_text
 from app.adapters.tcp.limits import DEFAULT_MAX_OUTBUF
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS
 from app.domain.commands import HISTORY_MAX_LIMIT
@@ -16,12 +16,19 @@ from app.services.membership import DEFAULT_BACKLOG
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="chat-server", description="Run the chat server. Press q in this terminal to stop."
+        prog="chat-server",
+        description="Run the chat server. Press q in this terminal to stop.",
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--version", action="version", version=version_text("chat-server"))
+    parser.add_argument("--host", type=host_name, default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=_port, default=55555, help="TCP port (0: any free port)")
     parser.add_argument(
-        "--log-dir", type=Path, default=Path.cwd(), help="where the message logs are kept"
+        "--log-dir",
+        type=Path,
+        default=Path.cwd(),
+        help="where the message logs and the room's store are kept"
+        " (default: the directory it is started in)",
     )
     parser.add_argument(
         "--stats-interval", type=_seconds, default=5.0, help="seconds between stats lines"
@@ -30,7 +37,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--log-format",
         choices=["console", "json"],
         default=None,
-        help="console on a terminal, json otherwise",
+        help="how the console logs (default: console on a terminal, json otherwise)",
     )
     parser.add_argument(
         "--keys",

@@ -120,6 +120,22 @@ def test_a_port_out_of_range_is_a_usage_error_not_another_port() -> None:
     assert "argument --port: must be 1 up to 65535, not 70000" in result.stderr
 
 
+def test_every_bad_option_value_is_one_line_naming_it_and_status_2() -> None:
+    for option, value in [("--port", "-5"), ("--port", "x"), ("--host", "999.1.1.1")]:
+        result = subprocess.run(
+            [CLIENT, option, value],
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"chat-client: error: argument {option}: ")
+        assert "Traceback" not in result.stderr
+
+
 # -- the full-screen window ------------------------------------------------------------
 
 

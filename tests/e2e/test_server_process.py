@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.e2e.conftest import SERVER, ServerProcess, strip_ansi
+from tests.e2e.conftest import CLIENT, SERVER, ServerProcess, strip_ansi
 from tests.wire_client import WireClient
 
 
@@ -112,7 +112,24 @@ def test_a_second_server_on_the_same_log_directory_is_a_clear_error(
 
 
 def test_an_option_out_of_range_is_a_usage_error_naming_it_with_status_2(tmp_path: Path) -> None:
-    for option, value in [("--resume-grace", "nan"), ("--backlog", "-1"), ("--port", "99999")]:
+    bad_values = [
+        ("--host", "999.1.1.1"),
+        ("--host", "no such host.invalid"),
+        ("--port", "99999"),
+        ("--port", "-1"),
+        ("--stats-interval", "0"),
+        ("--log-format", "xml"),
+        ("--keys", "mouse"),
+        ("--io-threads", "0"),
+        ("--max-clients", "lots"),
+        ("--max-outbuf", "0"),
+        ("--rate", "-1"),
+        ("--burst", "0"),
+        ("--backlog", "-1"),
+        ("--resume-grace", "nan"),
+        ("--register-timeout", "inf"),
+    ]
+    for option, value in bad_values:
         result = subprocess.run(
             [SERVER, option, value, "--log-dir", str(tmp_path)],
             stdin=subprocess.DEVNULL,
@@ -128,3 +145,33 @@ def test_an_option_out_of_range_is_a_usage_error_naming_it_with_status_2(tmp_pat
             .startswith(f"chat-server: error: argument {option}")
         )
         assert "Traceback" not in result.stderr
+
+
+def run_command(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+
+
+def test_help_lists_every_option_with_its_default_and_version_says_which() -> None:
+    for command in (SERVER, CLIENT):
+        shown = run_command(command, "--help")
+        assert shown.returncode == 0
+        options = [word for word in shown.stdout.split() if word.startswith("--")]
+        assert "--version" in options
+        described = shown.stdout.split("options:", 1)[1]
+        for line in described.split("\n  --")[1:]:
+            option = line.split()[0]
+            if option not in ("version", "no-color"):  # a switch has no default to show
+                assert "default" in line, f"--{option} shows no default"
+        version = run_command(command, "--version")
+        assert version.returncode == 0
+        assert version.stdout.strip() == f"{Path(command).name} 0.1.0"
+    client = run_command(CLIENT, "--help").stdout
+    assert "/msg NICK TEXT" in client  # the in-chat commands
+    assert "Pipe mode" in client
