@@ -1,9 +1,11 @@
 """The chat server's command-line options: each checked, with a one-line error if wrong."""
 
 import argparse
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from app.adapters.option_sources import parse_with_sources
 from app.adapters.option_types import HelpFormatter, host_name, in_range, version_text
 from app.adapters.tcp.limits import DEFAULT_MAX_OUTBUF
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS
@@ -14,13 +16,26 @@ from app.services.connection import DEFAULT_REGISTER_TIMEOUT
 from app.services.membership import DEFAULT_BACKLOG
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_args(
+    argv: Sequence[str] | None, environ: Mapping[str, str] | None = None
+) -> argparse.Namespace:
+    """The options from the command line, CHATROOM_* variables and a TOML --config file,
+    in that order of precedence."""
     parser = argparse.ArgumentParser(
         prog="chat-server",
         description="Run the chat server. Press q in this terminal to stop.",
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=version_text("chat-server"))
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="a TOML file of options (keys as the long options, with _ for -:"
+        ' port = 55555, log_dir = "/var/lib/chatroom"); also CHATROOM_CONFIG.'
+        " Every option may also be set as CHATROOM_<OPTION>, e.g. CHATROOM_PORT=55555."
+        " Precedence: command line, environment, file, defaults",
+    )
     parser.add_argument("--host", type=host_name, default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=_port, default=55555, help="TCP port (0: any free port)")
     parser.add_argument(
@@ -90,7 +105,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=DEFAULT_REGISTER_TIMEOUT,
         help="seconds a new connection has to say hello",
     )
-    return parser.parse_args(argv)
+    return parse_with_sources(parser, argv, os.environ if environ is None else environ)
 
 
 _seconds = in_range(float, 0.0, 86_400.0, above_low=True)
