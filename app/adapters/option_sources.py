@@ -28,6 +28,10 @@ def parse_with_sources(
             if action is None or key == "config":
                 parser.error(f"config file {config}: unknown key {key!r}")
             values[key] = _checked(parser, action, raw, f"config file {config}: {key}")
+    known = {f"{ENV_PREFIX}{key.upper()}" for key in options}
+    for variable in sorted(environ):
+        if variable.startswith(ENV_PREFIX) and variable not in known:
+            parser.error(f"{variable} is not an option (a misspelling?)")
     for key, action in options.items():
         variable = f"{ENV_PREFIX}{key.upper()}"
         if key != "config" and variable in environ:

@@ -105,6 +105,19 @@ def parse_args(
         default=DEFAULT_REGISTER_TIMEOUT,
         help="seconds a new connection has to say hello",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=None,
+        help="serve Prometheus metrics over HTTP at /metrics on this port"
+        " (0: any free port; default: off)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        type=host_name,
+        default="127.0.0.1",
+        help="address the metrics endpoint listens on",
+    )
     return parse_with_sources(parser, argv, os.environ if environ is None else environ)
 
 

@@ -1,6 +1,7 @@
 """ChatService: one method per thing a client can ask of the room."""
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,15 @@ from app.domain.text import validate_quit_message, validate_text
 from app.services.feed import RoomFeed
 from app.services.history import newest_page
 from app.services.membership import Joined, Membership, RoomSettings
-from app.services.ports import Clock, EventLog, Recipient, RoomLog, SessionStore
+from app.services.ports import (
+    Clock,
+    EventLog,
+    NoTelemetry,
+    Recipient,
+    RoomLog,
+    SessionStore,
+    Telemetry,
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +65,12 @@ class ChatService:
         events: EventLog,
         nick_skeleton: Callable[[str], str] | None = None,
         settings: RoomSettings | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         """`nick_skeleton` makes look-alike nicks count as taken (see NicknameRegistry);
         `make_secret` gives a fresh unguessable string (session ids, resume tokens)."""
         self.feed = RoomFeed()
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self._log = log
         self._clock = clock
         self._members = Membership(
@@ -146,6 +157,7 @@ class ChatService:
             )
             message = self._append(draft)
             assert isinstance(message, PublicMessage)
+            self.telemetry.message_accepted("public")
             self.feed.publish(message)
             return message
 
@@ -165,6 +177,7 @@ class ChatService:
             )
             message = self._append(draft)
             assert isinstance(message, PrivateMessage)
+            self.telemetry.message_accepted("private")
             # The sender gets an echo; a note to oneself arrives once.
             for member in dict.fromkeys((self._members.client(recipient_id), client)):
                 member.deliver(message)
@@ -243,10 +256,13 @@ class ChatService:
             self.feed.publish(event)
 
     def _append(self, draft: Draft) -> Message:
+        started = time.perf_counter()  # for monitoring only: no chat rule reads it
         try:
-            return self._log.append(draft)
+            message = self._log.append(draft)
         except OSError as error:
             raise StorageFailed() from error
+        self.telemetry.append_took(time.perf_counter() - started)
+        return message
 
     def _snapshot(self) -> MetricsSnapshot:
         totals = self._log.totals()

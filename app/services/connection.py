@@ -89,6 +89,7 @@ class Connection:
             self._chat.confirm(self._client)
         kind = FrameKind.MESSAGE if costs_a_message(item) else FrameKind.CONTROL
         if not self._flood.allow(kind, now):
+            self._chat.telemetry.frame_rate_limited()
             # One console line per run of refusals: a flood must not flood the console too.
             self._refuse(RateLimited(self._rate_limit_text(kind)), quietly=self._in_refused_run)
             self._in_refused_run = True

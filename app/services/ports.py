@@ -90,3 +90,25 @@ class KeySource(Protocol):
 
     def read_key(self, timeout: float) -> str | None: ...  # None when no key came in time
     def close(self) -> None: ...  # gives the terminal (or the hook) back as it was
+
+
+class Telemetry(Protocol):
+    """Figures for monitoring. Called on hot paths, some under the service lock: each only
+    counts and returns, never waits."""
+
+    def message_accepted(self, kind: str) -> None: ...  # "public" or "private"
+    def frame_rate_limited(self) -> None: ...  # a client's frame refused by flood control
+    def append_took(self, seconds: float) -> None: ...  # one append to the room log
+
+
+class NoTelemetry:
+    """The default Telemetry: counts nothing."""
+
+    def message_accepted(self, kind: str) -> None:
+        del kind
+
+    def frame_rate_limited(self) -> None:
+        pass
+
+    def append_took(self, seconds: float) -> None:
+        del seconds

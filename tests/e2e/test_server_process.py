@@ -1,12 +1,19 @@
 """The real `chat-server` entry point, run as a process."""
 
+import contextlib
+import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
+import pyte
+import pytest
 
 from tests.e2e.conftest import CLIENT, SERVER, ServerProcess, strip_ansi
 from tests.wire_client import WireClient
@@ -34,18 +41,54 @@ def test_pressing_q_stops_the_server_cleanly_and_clients_see_the_shutdown(
     assert (tmp_path / "messages.txt").read_text().endswith("alice: before the end\n")
 
 
-def test_the_console_shows_users_and_totals_every_interval(server_process: ServerProcess) -> None:
-    client = WireClient(("127.0.0.1", server_process.port))
-    client.hello("alice")
-    client.send({"type": "private", "to": "alice", "text": "note"})
-    client.expect("private")
-    line = server_process.output_after(r"stats\s.*private_total=1.*users=1")
-    assert "public_total=0" in strip_ansi(line)
-    server_process.child.send("q")
-    server_process.child.expect(pexpect.EOF)
+def test_the_console_keeps_users_and_totals_in_a_status_line_at_the_bottom(
+    tmp_path: Path,
+) -> None:
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
+    child = pexpect.spawn(
+        SERVER,
+        ["--port", "0", "--log-dir", str(tmp_path), "--stats-interval", "0.2"],
+        timeout=10,
+        dimensions=(24, 80),
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+    def shown_until(done: Callable[[list[str]], bool]) -> list[str]:
+        deadline = time.monotonic() + 10
+        while not done(screen.display):
+            assert time.monotonic() < deadline, "\n".join(screen.display)
+            with contextlib.suppress(pexpect.TIMEOUT):
+                stream.feed(child.read_nonblocking(65536, timeout=0.2))
+        return list(screen.display)
+
+    try:
+        rows = shown_until(lambda rows: "press_q_to_stop" in "".join(rows))
+        port = int(re.search(r"port=(\d+)", "".join(rows)).group(1))  # type: ignore[union-attr]
+        client = WireClient(("127.0.0.1", port))
+        client.hello("alice")
+        client.send({"type": "private", "to": "alice", "text": "note"})
+        client.expect("private")
+        rows = shown_until(lambda rows: rows[-1].startswith("users 1 | public 0 | private 1"))
+        assert re.fullmatch(
+            r"users 1 \| public 0 \| private 1 \| [\d.]+ msg/s \| up \w+ *", rows[-1]
+        )
+        assert any("client_connected" in row for row in rows[:-1])  # events scroll above
+        assert all(len(row.rstrip()) <= 80 for row in rows)
+        for number in range(30):  # enough events to scroll: the status line stays put
+            client.send({"type": "nick", "nick": f"alice{number}"})
+        rows = shown_until(lambda rows: "alice29" in "".join(rows[:-1]))
+        assert rows[-1].startswith("users 1 | public 0 | private 1")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.terminate(force=True)
 
 
-def test_sigterm_stops_the_server_without_a_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_stops_the_server_cleanly_without_a_terminal(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     with subprocess.Popen(
         [SERVER, "--port", "0", "--log-dir", str(tmp_path)],
         stdin=subprocess.DEVNULL,
@@ -58,7 +101,7 @@ def test_sigterm_stops_the_server_without_a_terminal(tmp_path: Path) -> None:
         assert "server_listening" in next(lines)
         seen = [next(lines) for _ in range(2)]
         assert any('"no_quit_key"' in line for line in seen)  # says how to stop it instead
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         assert process.wait(timeout=5) == 0
         rest = process.stdout.read()
     assert '"final_totals"' in rest
@@ -175,3 +218,36 @@ def test_help_lists_every_option_with_its_default_and_version_says_which() -> No
     client = run_command(CLIENT, "--help").stdout
     assert "/msg NICK TEXT" in client  # the in-chat commands
     assert "Pipe mode" in client
+
+
+def test_listening_on_every_address_says_how_others_connect_and_that_nothing_is_encrypted(
+    tmp_path: Path,
+) -> None:
+    server = subprocess.Popen(
+        [SERVER, "--host", "0.0.0.0", "--port", "0", "--log-dir", str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:  # JSON lines: stdout is not a terminal
+            lines.append(line)
+            if "traffic_not_encrypted" in line:
+                break
+        printed = "".join(lines)
+        port = next(json.loads(line)["port"] for line in lines if "server_listening" in line)
+        hints = [json.loads(line)["command"] for line in lines if "connect_from_another" in line]
+        assert hints or "no_network_address" in printed
+        for hint in hints:
+            assert hint.startswith("chat-client --host ")
+            assert hint.endswith(f" --port {port}")
+            assert "127.0.0.1" not in hint
+        client = WireClient(("127.0.0.1", port))  # 0.0.0.0 takes loopback too
+        assert client.hello("alice")["nick"] == "alice"
+        client.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)

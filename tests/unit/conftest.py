@@ -1,3 +1,4 @@
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -44,3 +45,10 @@ def new_session() -> Iterator[NewSession]:
     yield new
     for session in made:
         session.unsent()  # stops its sender thread
+
+
+@pytest.fixture(autouse=True)
+def _local_time_restored() -> Iterator[None]:
+    """A test that sets TZ gets the machine's own time zone back afterwards."""
+    yield
+    time.tzset()

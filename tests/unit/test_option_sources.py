@@ -79,3 +79,10 @@ def test_a_missing_config_file_is_a_clear_error(
     missing = str(tmp_path / "nope.toml")
     line = refused(capsys, ["--config", missing], {})
     assert line == f"chat-server: error: config file {missing}: No such file or directory"
+
+
+def test_a_misspelt_variable_is_an_error_rather_than_silently_ignored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = refused(capsys, [], {"CHATROOM_PROT": "55555"})
+    assert line == "chat-server: error: CHATROOM_PROT is not an option (a misspelling?)"

@@ -164,7 +164,7 @@ def test_arbitrary_json_objects_never_raise_anything_but_a_protocol_error(
     [
         (b"not json", "JSON"),
         (b'{"text":"hi"}', "type"),
-        (b'{"type":"shout","text":"hi"}', "unknown frame type"),
+        (b'{"type":"shout","text":"hi"}', "is not a frame type"),
         (b'{"type":"public"}', "text"),
         (b'{"type":"public","text":5}', "text"),
         (b'{"type":"public","text":"hi","from":"mallory"}', "from"),
@@ -177,6 +177,27 @@ def test_a_bad_frame_is_an_invalid_frame_error_that_says_what_is_wrong(
         decode_client_frame(line)
     assert caught.value.code == "invalid_frame"
     assert hint in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            b'{"type":"public","id":1,"text":"x","ts":"' + TS.encode() + b'"}',
+            'a "public" frame needs "from"',
+        ),
+        (
+            b'{"type":"pong","token":5,"ts":"' + TS.encode() + b'"}',
+            '"token" in a "pong" frame must be a string or null, not a number',
+        ),
+    ],
+)
+def test_the_client_says_in_words_what_is_wrong_with_a_server_frame(
+    line: bytes, message: str
+) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode_server_frame(line)
+    assert caught.value.message == message
 
 
 def test_server_timestamps_are_rfc3339_utc_with_milliseconds() -> None:

@@ -6,7 +6,7 @@ import selectors
 import socket
 import time
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Final, Protocol
 
 import structlog
 
@@ -32,6 +32,32 @@ _log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
 
 
+class TransportTelemetry(Protocol):
+    """Figures for monitoring from the TCP adapter, on its loop threads: each only counts
+    and returns. Sends are counted per batch, never per frame."""
+
+    def connection_accepted(self) -> None: ...
+    def connection_refused(self, reason: str) -> None: ...  # e.g. "server_full"
+    def slow_consumer_dropped(self) -> None: ...
+    def frames_sent(self, frames: int, sent_bytes: int) -> None: ...
+
+
+class NoTransportTelemetry:
+    """The default TransportTelemetry: counts nothing."""
+
+    def connection_accepted(self) -> None:
+        pass
+
+    def connection_refused(self, reason: str) -> None:
+        del reason
+
+    def slow_consumer_dropped(self) -> None:
+        pass
+
+    def frames_sent(self, frames: int, sent_bytes: int) -> None:
+        del frames, sent_bytes
+
+
 class TcpConnection:
     """A client over TCP as the chat service sees it (its Recipient), served by one IoLoop.
 
@@ -51,6 +77,7 @@ class TcpConnection:
         limits: ConnectionLimits,
         followers: set["TcpConnection"],
         on_closed: Callable[["TcpConnection"], None],
+        telemetry: TransportTelemetry,
     ) -> None:
         self.peer = peer
         self.loop = loop
@@ -61,6 +88,8 @@ class TcpConnection:
         self._log = _log.bind(peer=peer)
         self._decoder = V1Decoder()
         self._outbox = Outbox(feed)
+        self._telemetry = telemetry
+        self._frames_counted = 0  # of the frames the outbox has drawn: loop thread only
         self._connection = Connection(
             chat,
             self,
@@ -204,6 +233,7 @@ class TcpConnection:
             self._end("server_error")
 
     def _send_owed(self) -> None:
+        sent_bytes = 0
         for _ in range(CHUNKS_PER_FLUSH):
             chunk = self._outbox.next_chunk()
             if not chunk:
@@ -216,11 +246,14 @@ class TcpConnection:
                 self._end("disconnected")
                 return
             self._outbox.sent(chunk, sent)
+            sent_bytes += sent
             if sent < len(chunk):
                 self._blocked = True
                 break
         else:
             self._schedule_flush()  # more is owed: after the other clients have had a turn
+        if sent_bytes:
+            self._count_sent(sent_bytes)
         if self._blocked and self._too_far_behind():
             # It is not reading: drop it rather than let what it is owed grow without bound.
             self._drop_slow_consumer()
@@ -229,12 +262,20 @@ class TcpConnection:
         else:
             self._update_watch()
 
+    def _count_sent(self, sent_bytes: int) -> None:
+        """Once per flush: the frames drawn since the last count (a frame left partly unsent
+        then goes out with a later send, uncounted again) and the bytes the kernel took."""
+        drawn = self._outbox.drawn
+        self._telemetry.frames_sent(drawn - self._frames_counted, sent_bytes)
+        self._frames_counted = drawn
+
     def _too_far_behind(self) -> bool:
         slack = REPLAY_SLACK if self._outbox.replaying else 1
         return self._outbox.owed() > self._limits.max_outbuf * slack
 
     def _drop_slow_consumer(self) -> None:
         self._log.warning("slow_consumer_dropped", max_outbuf=self._limits.max_outbuf)
+        self._telemetry.slow_consumer_dropped()
         self._end("slow_consumer")
 
     def _close_after_flush(self) -> None:

@@ -24,7 +24,7 @@ class Outbox:
     is atomic); everything else is for the connection's loop thread.
     """
 
-    __slots__ = ("_feed", "_own", "_stop", "cursor", "unsent")
+    __slots__ = ("_feed", "_own", "_stop", "cursor", "drawn", "unsent")
 
     def __init__(self, feed: EncodedFeed) -> None:
         self._feed = feed
@@ -32,6 +32,9 @@ class Outbox:
         self.cursor: int | None = None  # the next feed entry owed; None: not following
         self._stop: int | None = None  # owed the feed only up to here (it left the room)
         self.unsent = bytearray()
+        # Frames drawn into chunks so far, for monitoring: counted once per chunk, not per
+        # frame, and read by the loop thread (the only writer) after its sends.
+        self.drawn = 0
 
     def put(self, frame: bytes) -> None:
         self._own.append((self._feed.end, frame))
@@ -71,6 +74,7 @@ class Outbox:
             if cursor >= limit:
                 return b""
             data, self.cursor = self._feed.read(cursor, limit, CHUNK_BYTES)
+            self.drawn += self.cursor - cursor
             return data
         if len(self.unsent) >= REFILL_BELOW:
             return self.unsent
@@ -84,6 +88,7 @@ class Outbox:
                 return self._joined(parts)  # the chunk is full before this frame's turn
             if isinstance(frame, bytes):
                 parts.append(frame)
+                self.drawn += 1
                 own.popleft()
                 continue
             page = next(frame, None)
@@ -91,6 +96,7 @@ class Outbox:
                 own.popleft()
                 continue
             parts.append(page)  # one page at a time; nothing after it goes out before it
+            self.drawn += 1
             return self._joined(parts)
         self._read_feed(end, parts)
         return self._joined(parts)
@@ -137,7 +143,9 @@ class Outbox:
         limit = self._feed_limit(upto)
         if self.cursor < limit:
             budget = CHUNK_BYTES - len(self.unsent) - sum(len(part) for part in parts)
-            data, self.cursor = self._feed.read(self.cursor, limit, max(1, budget))
+            start = self.cursor
+            data, self.cursor = self._feed.read(start, limit, max(1, budget))
+            self.drawn += self.cursor - start
             parts.append(data)
         return self.cursor >= limit
 

@@ -14,7 +14,7 @@ from typing import Final
 import structlog
 
 from app.adapters.tcp.codec import encode_event, error_frame
-from app.adapters.tcp.connection import TcpConnection
+from app.adapters.tcp.connection import NoTransportTelemetry, TcpConnection, TransportTelemetry
 from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.limits import ConnectionLimits
 from app.adapters.tcp.loop import IoLoop
@@ -60,14 +60,20 @@ class ChatServer:
         io_threads: int = DEFAULT_IO_THREADS,
         max_clients: int = DEFAULT_MAX_CLIENTS,
         limits: ConnectionLimits | None = None,
+        telemetry: TransportTelemetry | None = None,
     ) -> None:
         self._chat = chat
+        self._telemetry: TransportTelemetry = telemetry or NoTransportTelemetry()
         self._clock = clock
         self._limits = limits or ConnectionLimits()
         self._max_clients = max_clients
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         # create_server sets SO_REUSEADDR, so a restarted server gets its port back at once.
-        self._listener = socket.create_server(address, family=family, backlog=1024)
+        # "::" listens on IPv4 too, where the system allows it: one --host for everyone.
+        dual = family == socket.AF_INET6 and address[0] == "::" and socket.has_dualstack_ipv6()
+        self._listener = socket.create_server(
+            address, family=family, backlog=1024, dualstack_ipv6=dual
+        )
         self._listener.setblocking(False)
         self.address: tuple[str, int] = self._listener.getsockname()[:2]
         self._feed = EncodedFeed()
@@ -191,12 +197,14 @@ class ChatServer:
                     limits=self._limits,
                     followers=share.followers,
                     on_closed=self._forget,
+                    telemetry=self._telemetry,
                 )
                 self._connections.add(connection)
                 self._all_closed.notify_all()
         if full:
             self._refuse(sock, peer)
             return
+        self._telemetry.connection_accepted()
         connection.loop.call_soon(connection.start)
 
     def _refuse(self, sock: socket.socket, peer: str) -> None:
@@ -205,6 +213,7 @@ class ChatServer:
             sock.send(error_frame(ServerFull(message), self._clock.now()))
         sock.close()
         _log.warning("client_refused", peer=peer, reason="server_full")
+        self._telemetry.connection_refused("server_full")
 
     def _forget(self, connection: TcpConnection) -> None:
         with self._all_closed:

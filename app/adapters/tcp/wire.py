@@ -24,6 +24,7 @@ from pydantic import (
     model_serializer,
 )
 
+from app.adapters.tcp.frame_errors import FrameErrors
 from app.domain.commands import HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, MAX_ID
 from app.domain.errors import InvalidText
 from app.domain.text import validate_quit_message
@@ -71,11 +72,12 @@ class ServerFrameBase(Frame):
 
 
 # --- client to server ---------------------------------------------------------------------
+# A required field's description is said to a client that leaves it out.
 
 
 class ResumeFields(Frame):
-    token: str = Field(min_length=1, max_length=256)
-    last_id: int = Field(ge=0, le=MAX_ID)
+    token: str = Field(min_length=1, max_length=256, description="the resume_token of a welcome")
+    last_id: int = Field(ge=0, le=MAX_ID, description="the newest message id you have seen")
 
 
 class Hello(Frame):
@@ -86,13 +88,13 @@ class Hello(Frame):
 
 class SendPublic(Frame):
     type: Literal["public"] = "public"
-    text: str
+    text: str = Field(description="the message")
 
 
 class SendPrivate(Frame):
     type: Literal["private"] = "private"
-    to: str
-    text: str
+    to: str = Field(description="the nickname to send to")
+    text: str = Field(description="the message")
 
 
 class AskUsers(Frame):
@@ -101,7 +103,7 @@ class AskUsers(Frame):
 
 class ChangeNick(Frame):
     type: Literal["nick"] = "nick"
-    nick: str
+    nick: str = Field(description="the new nickname")
 
 
 class AskStats(Frame):
@@ -255,6 +257,8 @@ ServerFrame = Annotated[
 
 _CLIENT_FRAMES: Final[TypeAdapter[ClientFrame]] = TypeAdapter(ClientFrame)
 _SERVER_FRAMES: Final[TypeAdapter[ServerFrame]] = TypeAdapter(ServerFrame)
+_CLIENT_FRAME_ERRORS: Final = FrameErrors(ClientFrame)
+_SERVER_FRAME_ERRORS: Final = FrameErrors(ServerFrame)
 
 
 class ProtocolError(Exception):
@@ -267,11 +271,11 @@ class ProtocolError(Exception):
 
 
 def decode_client_frame(line: bytes) -> ClientFrame:
-    return _decode(_CLIENT_FRAMES, line)
+    return _decode(_CLIENT_FRAMES, _CLIENT_FRAME_ERRORS, line)
 
 
 def decode_server_frame(line: bytes) -> ServerFrame:
-    return _decode(_SERVER_FRAMES, line)
+    return _decode(_SERVER_FRAMES, _SERVER_FRAME_ERRORS, line)
 
 
 def encode_frame(frame: Frame) -> bytes:
@@ -282,22 +286,8 @@ def encode_frame(frame: Frame) -> bytes:
 Decoded = TypeVar("Decoded")
 
 
-def _decode(adapter: TypeAdapter[Decoded], line: bytes) -> Decoded:
+def _decode(adapter: TypeAdapter[Decoded], errors: FrameErrors, line: bytes) -> Decoded:
     try:
         return adapter.validate_json(line)
-    except ValidationError as error:
-        raise ProtocolError("invalid_frame", _describe(error)) from None
-
-
-def _describe(error: ValidationError) -> str:
-    """The first problem, in words: 'public frame: text: Field required'."""
-    first = error.errors(include_url=False)[0]
-    tag, *path = [str(part) for part in first["loc"]] or [""]
-    where = f"{tag} frame: {'.'.join(path)}" if path else tag
-    if first["type"] == "json_invalid":
-        return "not a JSON object on one line of UTF-8"
-    if first["type"] == "union_tag_invalid":
-        return f"unknown frame type; expected one of {first.get('ctx', {}).get('expected_tags')}"
-    if first["type"] == "union_tag_not_found":
-        return "every frame needs a string field 'type'"
-    return f"{where}: {first['msg']}" if where else str(first["msg"])
+    except ValidationError as error:  # its first problem, in a sentence for people
+        raise ProtocolError("invalid_frame", errors.describe(error)) from None

@@ -1,0 +1,97 @@
+"""The operator's console: a status line at the bottom, event lines fitted to the width."""
+
+import io
+import threading
+import time
+
+import pytest
+
+from app.adapters.console.logs import FittedConsoleRenderer
+from app.adapters.console.stats import StatsReporter
+from app.adapters.console.status_line import StatusLine, status_text
+from app.domain.metrics import MetricsSnapshot
+
+
+def test_the_status_reads_users_public_private_rate_and_uptime_in_that_order() -> None:
+    text = status_text(MetricsSnapshot(3, 120, 4), per_second=0.75, uptime=3725)
+    assert text == "users 3 | public 120 | private 4 | 0.8 msg/s | up 1h02m"
+    assert len(text) < 80
+
+
+def test_the_status_row_is_kept_out_of_the_scrolling_region_and_redrawn_after_a_resize() -> None:
+    out = io.StringIO()
+    sizes = [(80, 24)]
+    line = StatusLine(out, threading.Lock(), size=lambda: sizes[-1])
+    line.show("users 1")
+    drawn = out.getvalue()
+    assert "\x1b[1;23r" in drawn  # rows 1-23 scroll; row 24 is the status
+    assert "\x1b[24;1H\x1b[2K\x1b[7musers 1" in drawn
+    sizes.append((80, 30))
+    line.refresh()
+    assert "\x1b[1;29r" in out.getvalue()
+    line.close()
+    assert out.getvalue().endswith("\x1b[r\x1b[30;1H\x1b[2K")  # the whole terminal back
+
+
+def test_the_status_line_shows_messages_a_second_between_two_ticks() -> None:
+    shown: list[str] = []
+    done = threading.Event()
+
+    class Display:
+        def show(self, text: str) -> None:
+            shown.append(text)
+            if len(shown) == 3:
+                done.set()
+
+        def refresh(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    snapshots = iter([MetricsSnapshot(1, 0, 0), MetricsSnapshot(1, 0, 0), MetricsSnapshot(2, 8, 2)])
+    clock = iter([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])
+
+    def now() -> float:
+        return next(clock, 6.0)
+
+    reporter = StatsReporter(
+        lambda: next(snapshots, MetricsSnapshot(2, 8, 2)),
+        interval=0.001,
+        release_memory=lambda: None,
+        status=Display(),
+        monotonic=now,
+    )
+    reporter.start()
+    assert done.wait(timeout=5)
+    reporter.stop()
+    assert shown[0].startswith("users 1 | public 0 | private 0 | 0.0 msg/s")
+    assert shown[2].startswith("users 2 | public 8 | private 2 | 2.0 msg/s")  # 10 in 5 s
+
+
+def test_an_event_line_keeps_its_fields_in_order_and_breaks_between_them_to_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")  # the time is shown in local time
+    time.tzset()
+    render = FittedConsoleRenderer(colors=False, width=lambda: 80)
+    event = {
+        "timestamp": "2026-11-24T12:00:00Z",
+        "level": "info",
+        "event": "connect_from_another_machine",
+        "command": "chat-client --host 192.168.100.200 --port 55555",
+        "users": 3,
+        "public_total": 120,
+        "private_total": 4,
+    }
+    lines = render(None, "info", event).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert len(lines) == 3
+    joined = " ".join(line.strip() for line in lines)
+    assert joined.endswith(
+        "command='chat-client --host 192.168.100.200 --port 55555'"
+        " users=3 public_total=120 private_total=4"
+    )
+    assert lines[0] == "12:00:00 connect_from_another_machine"  # local time; UTC here
+    assert lines[1].startswith(" " * 9 + "command=")  # whole fields on the next lines
+    assert lines[2] == " " * 9 + "public_total=120 private_total=4"
