@@ -194,24 +194,29 @@ def run(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    if hasattr(signal, "SIGHUP"):  # its terminal closed: stop as cleanly as for SIGTERM
+    # Its terminal closed: stop as cleanly as for SIGTERM (unless started with nohup).
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         signal.signal(signal.SIGHUP, request_stop)
     server.start()
     tell_how_to_connect(*server.address[:2])
     _log.info("room_log", database=str(store.path), totals=store.totals().__dict__)
     reporter = StatsReporter(server.snapshot, interval, status=status)
     reporter.start()
-    key_source = open_key_source(keys)
-    if key_source is not None:
-        _log.info("press_q_to_stop")
     try:
-        cause = wait_for_stop(key_source, stop_requested)
-    finally:
+        key_source = open_key_source(keys)
         if key_source is not None:
-            key_source.close()
-    _log.info("server_stopping", cause=cause.value)
-    reporter.stop()
-    server.stop()
+            _log.info("press_q_to_stop")
+        try:
+            cause = wait_for_stop(key_source, stop_requested)
+        finally:
+            if key_source is not None:
+                key_source.close()
+        _log.info("server_stopping", cause=cause.value)
+    finally:
+        # Whatever happened above, the terminal gets its scrolling back and every client
+        # its shutdown frame.
+        reporter.stop()
+        server.stop()
     log_totals("final_totals", server.snapshot())
 
 

@@ -63,6 +63,8 @@ def _read_toml(parser: argparse.ArgumentParser, path: Path) -> dict[str, object]
         parser.error(f"config file {path}: {error.strerror or error}")
     except tomllib.TOMLDecodeError as error:
         parser.error(f"config file {path} is not valid TOML: {error}")
+    except UnicodeDecodeError as error:
+        parser.error(f"config file {path} is not UTF-8 text (byte {error.start})")
 
 
 def _checked(

@@ -199,11 +199,9 @@ class Connection:
     def _rate_limit_text(self, kind: FrameKind) -> str:
         flood = self._policy.flood
         if kind is FrameKind.MESSAGE:
-            return (
-                f"slow down: at most {flood.rate:g} messages a second (bursts of {flood.burst});"
-                " this one was not sent"
-            )
-        return "slow down: too many requests; this one was not served"
+            per_second = "1 message" if flood.rate == 1 else f"{flood.rate:g} messages"
+            return f"too fast: this server takes {per_second} a second, {flood.burst} at once"
+        return "too many requests at once: wait a moment before the next"
 
 
 def error_name(error: ChatError) -> str:

@@ -28,8 +28,8 @@ from tests.unit.client_fakes import (
     welcome,
 )
 
-SLOW_DOWN = "slow down: at most 5 messages a second (bursts of 10); this one was not sent"
-TOO_MANY = "slow down: too many requests; this one was not served"
+SLOW_DOWN = "too fast: this server takes 5 messages a second, 10 at once"
+TOO_MANY = "too many requests at once: wait a moment before the next"
 
 
 def rate_limited(message: str = SLOW_DOWN) -> ErrorFrame:

@@ -256,3 +256,11 @@ def test_once_the_server_is_closing_nothing_more_is_answered() -> None:
     line.room.chat.shut_down("server closing")
     line.send(GARBAGE, SayPublic("a"), SayPublic("b"), ListUsers())
     assert line.refusals() == []
+
+
+def test_a_refusal_for_the_rate_says_the_limit_in_plain_words() -> None:
+    line = Line(RoomHarness(), FloodLimits(rate=1, burst=2))
+    line.send(Join("ann"))
+    line.send(*[SayPublic("spam") for _ in range(3)])
+    said = [str(e.error) for e in line.client.received if isinstance(e, Refusal)]
+    assert said == ["too fast: this server takes 1 message a second, 2 at once"]

@@ -95,3 +95,24 @@ def test_an_event_line_keeps_its_fields_in_order_and_breaks_between_them_to_fit(
     assert lines[0] == "12:00:00 connect_from_another_machine"  # local time; UTC here
     assert lines[1].startswith(" " * 9 + "command=")  # whole fields on the next lines
     assert lines[2] == " " * 9 + "public_total=120 private_total=4"
+
+
+def test_what_a_client_sent_reaches_the_console_escaped_and_cut_short() -> None:
+    render = FittedConsoleRenderer(colors=False, width=lambda: 80)
+    event = {"event": "client_joined", "requested": "\x1b[r\x1b[2J\x1b]0;pwned\x07" + "x" * 999}
+    line = render(None, "info", event)
+    assert "\x1b" not in line
+    assert "\x07" not in line
+    assert "\\x1b[2J" in line  # shown, not obeyed
+    assert len(line) < 500
+
+
+def test_a_closed_status_line_draws_nothing_more() -> None:
+    out = io.StringIO()
+    line = StatusLine(out, threading.Lock(), size=lambda: (80, 24))
+    line.show("users 1")
+    line.close()
+    closed = out.getvalue()
+    line.show("users 2")  # a tick that was already on its way
+    line.refresh()
+    assert out.getvalue() == closed

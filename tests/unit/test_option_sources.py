@@ -86,3 +86,12 @@ def test_a_misspelt_variable_is_an_error_rather_than_silently_ignored(
 ) -> None:
     line = refused(capsys, [], {"CHATROOM_PROT": "55555"})
     assert line == "chat-server: error: CHATROOM_PROT is not an option (a misspelling?)"
+
+
+def test_a_config_file_that_is_not_utf8_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("# caf\xe9\nport = 1\n".encode("latin-1"))
+    line = refused(capsys, ["--config", str(path)], {})
+    assert line == f"chat-server: error: config file {path} is not UTF-8 text (byte 5)"

@@ -1,5 +1,6 @@
 """Structured logs for the server console: readable on a terminal, JSON lines otherwise."""
 
+import contextlib
 import logging
 import os
 import shutil
@@ -17,6 +18,7 @@ LogFormat = Literal["console", "json"]
 # Every write to the console goes through this lock, log lines and the status line alike,
 # so that no line lands inside the escape sequences that draw the status row.
 _CONSOLE_LOCK = threading.Lock()
+_MAX_VALUE = 300
 _INDENT = " " * 9  # continuation lines start under the event, after "HH:MM:SS "
 _LEVEL_COLOURS = {"warning": "\x1b[33m", "error": "\x1b[31;1m", "critical": "\x1b[31;1m"}
 
@@ -41,10 +43,13 @@ class LockedStream:
 
     def write(self, text: str) -> int:
         with _CONSOLE_LOCK:
-            return self._stream.write(text)
+            try:
+                return self._stream.write(text)
+            except OSError:  # the terminal is gone (closed, SIGHUP): carry on, stop cleanly
+                return 0
 
     def flush(self) -> None:
-        with _CONSOLE_LOCK:
+        with _CONSOLE_LOCK, contextlib.suppress(OSError):
             self._stream.flush()
 
 
@@ -90,8 +95,15 @@ def _local_time(timestamp: object) -> str:
 
 
 def _value(value: object) -> str:
+    """A field's value as the console shows it: what a client sent (a nick it asked for)
+    may hold escape sequences, so anything a terminal would act on is shown escaped, and a
+    value is at most a few hundred characters."""
     text = str(value)
-    return repr(text) if not text or any(char.isspace() for char in text) else text
+    if len(text) > _MAX_VALUE:
+        text = text[:_MAX_VALUE] + "..."
+    if not text or not text.isprintable() or any(char.isspace() for char in text):
+        return repr(text)  # repr escapes control characters: \x1b, \u202e
+    return text
 
 
 def configure_logging(log_format: LogFormat, stream: TextIO = sys.stdout) -> None:

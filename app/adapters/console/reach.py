@@ -2,7 +2,6 @@
 printed at start-up when the server listens beyond loopback."""
 
 import contextlib
-import fcntl
 import ipaddress
 import socket
 import struct
@@ -42,6 +41,19 @@ def machine_addresses() -> list[str]:
     """This machine's IPv4 addresses, one per interface (Linux), and whatever its host name
     resolves to (elsewhere, and as a fallback)."""
     found: list[str] = []
+    with contextlib.suppress(ImportError):  # fcntl: not on Windows
+        import fcntl  # noqa: PLC0415 - Unix only; the module loads everywhere
+
+        found += _interface_addresses(fcntl.ioctl)
+    with contextlib.suppress(OSError):
+        for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
+            found.append(str(sockaddr[0]))
+    return found
+
+
+def _interface_addresses(ioctl: Callable[[int, int, bytes], bytes]) -> list[str]:
+    """Each interface's IPv4 address (Linux's SIOCGIFADDR)."""
+    found: list[str] = []
     with (
         contextlib.suppress(OSError, AttributeError),
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe,
@@ -49,11 +61,8 @@ def machine_addresses() -> list[str]:
         for _, name in socket.if_nameindex():
             request = struct.pack("256s", name.encode()[:15])
             with contextlib.suppress(OSError):  # an interface with no IPv4 address
-                answer = fcntl.ioctl(probe.fileno(), _SIOCGIFADDR, request)
+                answer = ioctl(probe.fileno(), _SIOCGIFADDR, request)
                 found.append(socket.inet_ntoa(answer[20:24]))
-    with contextlib.suppress(OSError):
-        for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
-            found.append(str(sockaddr[0]))
     return found
 
 

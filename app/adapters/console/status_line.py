@@ -1,6 +1,7 @@
 """The bottom row of the operator's terminal, kept for the room's figures while the events
 scroll above it (a scroll region, as irssi's and tmux's status bars do)."""
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Callable
@@ -49,10 +50,16 @@ class StatusLine:
         self._size = size
         self._rows = 0
         self._text = ""
+        self._closed = False
 
     def show(self, text: str) -> None:
         """Draw `text` on the bottom row; after a resize, keep that row out of the scrolling
-        region again."""
+        region again. Nothing once closed."""
+        with self._lock:
+            if not self._closed:
+                self._draw(text)
+
+    def _draw(self, text: str) -> None:
         columns, rows = self._size()
         drawn = ""
         if rows != self._rows:
@@ -68,17 +75,21 @@ class StatusLine:
 
     def refresh(self) -> None:
         """Redraw after a possible resize, with the last figures."""
-        if self._rows and self._size()[1] != self._rows:
-            self.show(self._text)
+        with self._lock:
+            if not self._closed and self._rows and self._size()[1] != self._rows:
+                self._draw(self._text)
 
     def close(self) -> None:
-        """Give the whole terminal back to scrolling, the status row emptied."""
-        if self._rows:
-            rows = self._size()[1]
-            self._write(f"\x1b[r\x1b[{rows};1H{_CLEAR_LINE}")
-            self._rows = 0
+        """Give the whole terminal back to scrolling, the status row emptied; for good."""
+        with self._lock:
+            self._closed = True
+            if self._rows:
+                rows = self._size()[1]
+                self._write(f"\x1b[r\x1b[{rows};1H{_CLEAR_LINE}")
+                self._rows = 0
 
     def _write(self, text: str) -> None:
-        with self._lock:
+        """Under the lock already. A terminal that went away is no reason to fail."""
+        with contextlib.suppress(OSError):
             self._stream.write(text)
             self._stream.flush()
