@@ -199,7 +199,13 @@ def run(
         signal.signal(signal.SIGHUP, request_stop)
     server.start()
     tell_how_to_connect(*server.address[:2])
-    _log.info("room_log", database=str(store.path), totals=store.totals().__dict__)
+    totals = store.totals()
+    _log.info(
+        "room_log",
+        database=str(store.path),
+        public_total=totals.public,
+        private_total=totals.private,
+    )
     reporter = StatsReporter(server.snapshot, interval, status=status)
     reporter.start()
     try:

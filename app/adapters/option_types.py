@@ -6,7 +6,7 @@ import math
 import socket
 from collections.abc import Callable
 from importlib import metadata
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 Number = TypeVar("Number", int, float)
 
@@ -35,6 +35,14 @@ def in_range(
 def _shown(number: float) -> str:
     """1073741824 as such, not 1.07374e+09; 0.5 as 0.5."""
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (`chat-server: error: ...`) and status 2, not
+    the whole usage summary before it: what the operator reads in a journal is the why."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

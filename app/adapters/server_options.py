@@ -6,7 +6,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.adapters.option_sources import parse_with_sources
-from app.adapters.option_types import HelpFormatter, host_name, in_range, version_text
+from app.adapters.option_types import (
+    HelpFormatter,
+    OneLineErrorParser,
+    host_name,
+    in_range,
+    version_text,
+)
 from app.adapters.tcp.limits import DEFAULT_MAX_OUTBUF
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS
 from app.domain.commands import HISTORY_MAX_LIMIT
@@ -21,7 +27,7 @@ def parse_args(
 ) -> argparse.Namespace:
     """The options from the command line, CHATROOM_* variables and a TOML --config file,
     in that order of precedence."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="chat-server",
         description="Run the chat server. Press q in this terminal to stop.",
         formatter_class=HelpFormatter,

@@ -121,7 +121,8 @@ def test_a_port_out_of_range_is_a_usage_error_not_another_port() -> None:
 
 
 def test_every_bad_option_value_is_one_line_naming_it_and_status_2() -> None:
-    for option, value in [("--port", "-5"), ("--port", "x"), ("--host", "999.1.1.1")]:
+    bad = [("--port", "-5"), ("--port", "x"), ("--host", "999.1.1.1"), ("--nick", "a b")]
+    for option, value in bad:
         result = subprocess.run(
             [CLIENT, option, value],
             input="",
@@ -131,8 +132,8 @@ def test_every_bad_option_value_is_one_line_naming_it_and_status_2() -> None:
             check=False,
         )
         assert result.returncode == 2
-        last = result.stderr.strip().splitlines()[-1]
-        assert last.startswith(f"chat-client: error: argument {option}: ")
+        assert len(result.stderr.strip().splitlines()) == 1  # one line, no usage summary
+        assert result.stderr.startswith(f"chat-client: error: argument {option}: ")
         assert "Traceback" not in result.stderr
 
 

@@ -1,6 +1,7 @@
 """The operator's console: a status line at the bottom, event lines fitted to the width."""
 
 import io
+import itertools
 import threading
 import time
 
@@ -116,3 +117,58 @@ def test_a_closed_status_line_draws_nothing_more() -> None:
     line.show("users 2")  # a tick that was already on its way
     line.refresh()
     assert out.getvalue() == closed
+
+
+def test_a_field_longer_than_a_line_is_cut_between_words_under_the_indent() -> None:
+    render = FittedConsoleRenderer(colors=False, width=lambda: 60)
+    advice = "anyone on the network path can read the chat; use a VPN or an SSH tunnel"
+    lines = render(None, "warning", {"event": "traffic_not_encrypted", "advice": advice})
+    rows = lines.splitlines()
+    assert all(len(row) <= 60 for row in rows)
+    assert all(row.startswith(" " * 9) for row in rows[1:])
+    assert " ".join(row.strip() for row in rows[1:]) == f"advice='{advice}'"
+
+
+def test_off_a_terminal_each_interval_is_a_stats_line_with_rate_and_uptime() -> None:
+    ticks = threading.Event()
+    clock = itertools.count()  # each reading a second later than the one before
+    snapshots = iter([MetricsSnapshot(1, 0, 0), MetricsSnapshot(2, 6, 2)])
+
+    def snapshot() -> MetricsSnapshot:
+        taken = next(snapshots, None)
+        if taken is None:  # a third tick: the second one's line is out
+            ticks.set()
+            return MetricsSnapshot(2, 6, 2)
+        return taken
+
+    logged: list[dict[str, object]] = []
+
+    class Events:
+        def info(self, event: str, **fields: object) -> None:
+            logged.append({"event": event, **fields})
+
+        def warning(self, event: str, **fields: object) -> None:
+            logged.append({"event": event, **fields})
+
+        def error(self, event: str, **fields: object) -> None:
+            logged.append({"event": event, **fields})
+
+    reporter = StatsReporter(
+        snapshot,
+        interval=0.001,
+        release_memory=lambda: None,
+        monotonic=lambda: float(next(clock)),
+        events=Events(),
+    )
+    reporter.start()
+    assert ticks.wait(timeout=5)
+    reporter.stop()
+    stats = [entry for entry in logged if entry["event"] == "stats"]
+    assert stats[1] == {
+        "event": "stats",
+        "users": 2,
+        "public_total": 6,
+        "private_total": 2,
+        "messages_per_second": 4.0,
+        "uptime_seconds": 5,
+    }

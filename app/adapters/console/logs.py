@@ -73,9 +73,13 @@ class FittedConsoleRenderer:
             name = f"{_LEVEL_COLOURS.get(level, chr(27) + '[1m')}{name}\x1b[0m"
         width = max(40, self._width())
         lines = [f"{stamp} {name}"]
+        room = width - len(_INDENT)
         for key, value in event.items():
             field = f"{key}={_value(value)}"
-            if shown + 1 + len(field) > width and shown > len(_INDENT):
+            if len(field) > room:  # longer than any line: its own lines, cut between words
+                lines += [_INDENT + piece for piece in _pieces(field, room)]
+                shown = len(lines[-1])
+            elif shown + 1 + len(field) > width and shown > len(_INDENT):
                 lines.append(_INDENT + field)
                 shown = len(_INDENT) + len(field)
             else:
@@ -83,6 +87,17 @@ class FittedConsoleRenderer:
                 shown += 1 + len(field)
         text = "\n".join(lines)
         return f"{text}\n{trace}" if trace else text
+
+
+def _pieces(text: str, room: int) -> list[str]:
+    """`text` in pieces of at most `room` characters, cut at spaces where there are any."""
+    pieces: list[str] = []
+    while len(text) > room:
+        cut = text.rfind(" ", 1, room + 1)
+        cut = cut if cut > 0 else room
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    return [*pieces, text] if text else pieces
 
 
 def _local_time(timestamp: object) -> str:

@@ -11,6 +11,7 @@ import structlog
 from app.adapters.console.memory import release_free_memory
 from app.adapters.console.status_line import status_text
 from app.domain.metrics import MetricsSnapshot
+from app.services.ports import EventLog
 
 _log = structlog.get_logger()
 # How often a status line checks for a resize (its figures change every interval).
@@ -40,10 +41,13 @@ class StatsReporter:
         self,
         snapshot: Callable[[], MetricsSnapshot],
         interval: float,
+        *,
         release_memory: Callable[[], None] = release_free_memory,
         status: StatusDisplay | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        events: EventLog | None = None,
     ) -> None:
+        self._events: EventLog = events or _log
         self._snapshot = snapshot
         self._release_memory = release_memory
         self._interval = interval
@@ -71,9 +75,9 @@ class StatsReporter:
         next_tick = previous_at + self._interval
         while not self._stopped.wait(self._wait(next_tick)):
             now = self._monotonic()
-            if now < next_tick:
-                assert self._status is not None
-                self._status.refresh()
+            if now < next_tick:  # woken early: to check for a resize, or by the clock's rounding
+                if self._status is not None:
+                    self._status.refresh()
                 continue
             next_tick = now + self._interval
             snapshot = self._snapshot()
@@ -95,13 +99,21 @@ class StatsReporter:
         elapsed: float,
         now: float,
     ) -> None:
-        if self._status is None:
-            log_totals("stats", snapshot)
-            return
         said = 0
         if previous is not None:
             said = (snapshot.public_total - previous.public_total) + (
                 snapshot.private_total - previous.private_total
             )
         per_second = said / elapsed if elapsed > 0 else 0.0
-        self._status.show(status_text(snapshot, per_second, now - self._started))
+        uptime = now - self._started
+        if self._status is not None:
+            self._status.show(status_text(snapshot, per_second, uptime))
+            return
+        self._events.info(
+            "stats",
+            users=snapshot.users,
+            public_total=snapshot.public_total,
+            private_total=snapshot.private_total,
+            messages_per_second=round(per_second, 2),
+            uptime_seconds=round(uptime),
+        )
