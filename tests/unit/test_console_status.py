@@ -30,6 +30,7 @@ def test_the_status_row_is_kept_out_of_the_scrolling_region_and_redrawn_after_a_
     sizes.append((80, 30))
     line.refresh()
     assert "\x1b[1;29r" in out.getvalue()
+    assert "\x1b[24;1H\x1b[2K\x1b8" in out.getvalue()  # the old status row cleared
     line.close()
     assert out.getvalue().endswith("\x1b[r\x1b[30;1H\x1b[2K")  # the whole terminal back
 

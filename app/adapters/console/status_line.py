@@ -63,6 +63,8 @@ class StatusLine:
         columns, rows = self._size()
         drawn = ""
         if rows != self._rows:
+            if 0 < self._rows < rows:  # taller now: the old status row is in the events' way
+                drawn += f"{_SAVE}\x1b[{self._rows};1H{_CLEAR_LINE}{_RESTORE}"
             # A line down and back up leaves a row free below the cursor (scrolling if it
             # was at the bottom); then the rows above the last become the scrolling region,
             # and the cursor goes back where it was (setting a region moves it home).
