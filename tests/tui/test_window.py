@@ -1,6 +1,7 @@
 """The full-screen client against the real server, headless, through Textual's pilot."""
 
 import itertools
+import threading
 from collections.abc import Callable
 
 from textual import events
@@ -306,3 +307,17 @@ async def test_a_server_gone_while_choosing_a_nick_is_said_and_enter_tries_again
         target.address = second.address
         await pilot.press("enter")
         await until(lambda: app.session.connected and app.session.nick == "frank", "joined")
+
+
+async def test_however_the_window_closes_its_reader_stops_reconnecting(
+    start_server: StartServer, windows: Windows
+) -> None:
+    server = start_server()
+    app = windows(Target(server.address), "alice")
+    async with app.run_test(size=(80, 24)):
+        await welcomed(app)
+        readers = [t for t in threading.enumerate() if t.name == "reader" and t.is_alive()]
+    server.stop()  # after the window closed: nobody is there to reconnect for
+    (reader,) = readers
+    reader.join(timeout=5)
+    assert not reader.is_alive()

@@ -202,3 +202,21 @@ def test_a_shutdown_is_not_reported_as_a_lost_connection(new_session: NewSession
     keep_connected(session, open_connection, stop, lambda: iter([0.0]))  # type: ignore[arg-type]
 
     assert display.transcript() == [f"{AT} * the server is shutting down"]
+
+
+def test_quitting_during_the_countdown_ends_the_reconnect_at_once(
+    new_session: NewSession,
+) -> None:
+    session, _ = new_session(FakeServerConnection(), online=False)
+    opened: list[ServerConnection] = []
+    gave_up = threading.Event()
+
+    def wait_to_reconnect() -> None:
+        if not reconnect(session, lambda: opened[0], threading.Event(), iter([MAX_DELAY])):
+            gave_up.set()
+
+    waiting = threading.Thread(target=wait_to_reconnect, daemon=True)
+    waiting.start()
+    session.leave_now()  # Ctrl-C while "reconnecting in 30 s"
+    assert gave_up.wait(timeout=5)  # not 30 s later
+    assert opened == []

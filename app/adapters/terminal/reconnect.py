@@ -61,7 +61,7 @@ def reconnect(
     for delay in delays:
         session.retry_at = time.monotonic() + delay
         session.changed()
-        if _wait(delay, session.retry_now, stop):
+        if _wait(delay, session.retry_now, stop) or session.quitting:
             return False
         session.retry_at = None
         session.retry_now.clear()
@@ -70,7 +70,7 @@ def reconnect(
             connection = open_connection()
         except ConnectionLost:
             continue
-        if stop.is_set():  # the user left while connecting: no hello, no join for others
+        if stop.is_set() or session.quitting:  # left while connecting: no hello, no join
             connection.close()
             return False
         if _registered(session, connection):

@@ -198,6 +198,7 @@ class ChatSession:
         thread of its own, given half a second: a sender stuck on a full socket holds the
         connection, and the window must close anyway."""
         self.quitting = True
+        self.retry_now.set()  # a reconnect waiting for its countdown gives up at once
         if self.connected:
             connection = self.connection
 

@@ -118,6 +118,10 @@ class ChatWindow(App[int]):
             self._start(self._wanted)
         self._refresh_status()
 
+    def on_unmount(self) -> None:
+        """However the window closes, the reader stops reconnecting."""
+        self._stop.set()
+
     def on_message_pane_unseen(self) -> None:
         self._refresh_status()
 
