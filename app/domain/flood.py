@@ -20,6 +20,8 @@ class TokenBucket:
     Time is given in seconds on any monotonic scale, so it is tested without a clock.
     """
 
+    __slots__ = ("_burst", "_last", "_rate", "_tokens")
+
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self._rate = rate
         self._burst = float(max(1, burst))
@@ -67,6 +69,8 @@ class FloodLimits:
 class FloodGuard:
     """One connection's allowance: a bucket for messages, one for everything else, and a
     count of invalid frames in a row."""
+
+    __slots__ = ("_control", "_invalid_streak", "_limits", "_messages")
 
     def __init__(self, limits: FloodLimits, now: float) -> None:
         self._limits = limits

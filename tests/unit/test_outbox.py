@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 
 from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.outbox import CHUNK_BYTES, Outbox
+from app.adapters.tcp.pass_chunks import PassChunks
 
 
 def drain(outbox: Outbox, per_send: int = 1 << 30) -> bytes:
@@ -165,3 +166,49 @@ def test_an_outbox_says_when_a_replay_is_still_being_drawn() -> None:
     assert outbox.replaying
     drain(outbox)
     assert not outbox.replaying
+
+
+def test_clients_at_the_same_position_share_one_read_of_the_feed() -> None:
+    feed = EncodedFeed()
+    first, second = Outbox(feed), Outbox(feed)
+    first.follow()
+    second.follow()
+    feed.append(b"public 1\n")
+    feed.append(b"public 2\n")
+    chunks = PassChunks(feed)
+    position = first.feed_only_at()
+    assert position is not None
+    assert position == second.feed_only_at()
+    chunk, stop = chunks.chunk_from(position)
+    assert chunks.chunk_from(position)[0] is chunk  # read once, sent to both
+    assert bytes(chunk) == b"public 1\npublic 2\n"
+    assert stop == feed.end
+
+
+def test_what_a_shared_send_left_over_goes_out_before_a_frame_put_after_it() -> None:
+    feed = EncodedFeed()
+    outbox = Outbox(feed)
+    outbox.follow()
+    feed.append(b"public 1\n")
+    position = outbox.feed_only_at()
+    assert position is not None
+    chunk, stop = PassChunks(feed).chunk_from(position)
+    outbox.took_feed(chunk, stop, 3)  # the socket took "pub" only
+    assert outbox.feed_only_at() is None  # a remainder: not the shared path next time
+    outbox.put(b"private 2\n")
+    feed.append(b"public 3\n")
+    assert b"pub" + drain(outbox, per_send=4) == b"public 1\nprivate 2\npublic 3\n"
+    assert bytes(chunk) == b"public 1\n"  # the shared chunk itself is never changed
+
+
+def test_frames_for_one_client_still_arrive_after_its_queue_emptied() -> None:
+    feed = EncodedFeed()
+    outbox = Outbox(feed)
+    outbox.follow()
+    outbox.put(b"welcome\n")
+    assert drain(outbox) == b"welcome\n"
+    assert outbox.feed_only_at() == feed.end  # nothing of its own waits any more
+    outbox.put(b"private\n")
+    feed.append(b"public\n")
+    assert outbox.feed_only_at() is None
+    assert drain(outbox) == b"private\npublic\n"

@@ -1,9 +1,13 @@
+import sys
+import unicodedata
+
 import pytest
 
 from app.domain.errors import InvalidText
 from app.domain.text import (
     MAX_QUIT_MESSAGE_CHARS,
     MAX_TEXT_CHARS,
+    breaks_lines,
     validate_quit_message,
     validate_text,
 )
@@ -40,3 +44,14 @@ def test_a_quit_message_follows_the_text_rules_and_has_at_most_200_characters() 
     for broken in ("x" * (MAX_QUIT_MESSAGE_CHARS + 1), "", "  ", "bye\n", "\x1b[31mred"):
         with pytest.raises(InvalidText):
             validate_quit_message(broken)
+
+
+def test_exactly_the_control_characters_and_line_separators_of_unicode_break_lines() -> None:
+    # The check is a fast character class: it must agree with Unicode's own categories on
+    # every code point there is.
+    disagree = [
+        hex(point)
+        for point in range(sys.maxunicode + 1)
+        if (unicodedata.category(chr(point)) in {"Cc", "Zl", "Zp"}) != breaks_lines(chr(point))
+    ]
+    assert disagree == []

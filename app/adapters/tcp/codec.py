@@ -73,6 +73,8 @@ ERROR_CODES: Final[dict[type[errors.ChatError], ErrorCode]] = {
 class V1Decoder:
     """One connection's incoming bytes as commands, a line at a time."""
 
+    __slots__ = ("_splitter",)
+
     def __init__(self) -> None:
         self._splitter = LineSplitter()
 

@@ -8,8 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
-import structlog
-
 from app.adapters.tcp.codec import V1Decoder, encode_event
 from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.limits import (
@@ -22,13 +20,14 @@ from app.adapters.tcp.limits import (
 )
 from app.adapters.tcp.loop import IoLoop, Timer
 from app.adapters.tcp.outbox import Outbox
+from app.adapters.tcp.pass_chunks import PassChunks
+from app.adapters.tcp.peer_log import PeerLog
 from app.adapters.tcp.sockets import discard_unread, safe_to_close, unacknowledged_bytes
 from app.domain.events import ChatEvent, History
 from app.services.chat import ChatService
 from app.services.connection import Connection, Verdict
 from app.services.ports import Clock
 
-_log = structlog.get_logger()
 _RECV_BYTES: Final = 65_536
 
 
@@ -65,6 +64,31 @@ class TcpConnection:
     queue and ask the loop to flush. Everything else runs on the loop's thread.
     """
 
+    # No __dict__: an idle client's memory is mostly objects like this one (docs/PERFORMANCE.md).
+    __slots__ = (
+        "_blocked",
+        "_closed",
+        "_closing",
+        "_connection",
+        "_decoder",
+        "_draining",
+        "_flush_scheduled",
+        "_followers",
+        "_frames_counted",
+        "_heard_at",
+        "_limits",
+        "_linger_until",
+        "_log",
+        "_on_closed",
+        "_outbox",
+        "_sock",
+        "_telemetry",
+        "_timer",
+        "_watching",
+        "loop",
+        "peer",
+    )
+
     def __init__(
         self,
         sock: socket.socket,
@@ -85,7 +109,7 @@ class TcpConnection:
         self._limits = limits
         self._followers = followers  # this loop's clients that follow the feed
         self._on_closed = on_closed
-        self._log = _log.bind(peer=peer)
+        self._log = PeerLog(peer)
         self._decoder = V1Decoder()
         self._outbox = Outbox(feed)
         self._telemetry = telemetry
@@ -128,6 +152,9 @@ class TcpConnection:
         # the followers before that loop's next feed pass can free what it is owed.
         self._outbox.follow()
         self._followers.add(self)
+        if self._timer is not None and not self._closing:
+            self._timer.cancel()  # the registration timeout: it has registered
+            self._timer = None
 
     def unfollow(self) -> None:
         self._outbox.unfollow()
@@ -165,17 +192,48 @@ class TcpConnection:
         """Close now, whatever is still owed."""
         self._end("server_shutdown")
 
-    def feed_grew(self) -> int | None:
+    def feed_grew(self, chunks: PassChunks) -> int | None:
         """The room feed has new entries (the server calls this once per batch): send what
         can be sent. Returns the oldest feed entry this client may still need, if any."""
         if self._closed:
             return None
-        if self._blocked and self._too_far_behind():
-            self._drop_slow_consumer()
-            return None
-        if not self._blocked and not self._draining:
-            self._flush()
+        if self._blocked:
+            if self._too_far_behind():
+                self._drop_slow_consumer()
+                return None
+        elif not self._draining:
+            # Closing, frames of its own, or a remainder to send first: the general path.
+            cursor = None if self._closing else self._outbox.feed_only_at()
+            if cursor is None:
+                self._flush()
+            elif cursor < chunks.end:
+                try:
+                    self._send_shared(chunks, cursor)
+                except Exception:  # our own bug: it ends this connection, not the pass
+                    self._log.exception("connection_failed")
+                    self._end("server_error")
+                    return None
         return self._outbox.feed_position()
+
+    def _send_shared(self, chunks: PassChunks, cursor: int) -> None:
+        """The fast path, once per client per pass: one send of the chunk it shares with
+        every client at the same position."""
+        chunk, stop = chunks.chunk_from(cursor)
+        sent = self._send_some(chunk)
+        if sent is None:
+            return
+        self._outbox.took_feed(chunk, stop, sent)
+        chunks.frames += self._outbox.drawn - self._frames_counted
+        chunks.sent_bytes += sent
+        self._frames_counted = self._outbox.drawn
+        if sent < len(chunk):
+            self._blocked = True
+            if self._too_far_behind():
+                self._drop_slow_consumer()
+            else:
+                self._update_watch()
+        elif stop < chunks.end:
+            self._schedule_flush()  # a chunk's worth went out and more is owed: next turn
 
     # --- socket events: loop thread -------------------------------------------------------
 
@@ -238,12 +296,8 @@ class TcpConnection:
             chunk = self._outbox.next_chunk()
             if not chunk:
                 break
-            try:
-                sent = self._sock.send(chunk)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                self._end("disconnected")
+            sent = self._send_some(chunk)
+            if sent is None:
                 return
             self._outbox.sent(chunk, sent)
             sent_bytes += sent
@@ -261,6 +315,17 @@ class TcpConnection:
             self._finish_output()
         else:
             self._update_watch()
+
+    def _send_some(self, chunk: bytes | bytearray) -> int | None:
+        """Hand `chunk` to the kernel: how much of it was taken, or None if the connection
+        is gone (and now ended)."""
+        try:
+            return self._sock.send(chunk)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except OSError:
+            self._end("disconnected")
+            return None
 
     def _count_sent(self, sent_bytes: int) -> None:
         """Once per flush: the frames drawn since the last count (a frame left partly unsent

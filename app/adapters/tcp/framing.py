@@ -18,6 +18,8 @@ class LineSplitter:
     as that is known, and the rest of it is skipped up to its "\\n", so memory stays bounded.
     """
 
+    __slots__ = ("_discarding", "_limit", "_pending")
+
     def __init__(self, limit: int = MAX_FRAME_BYTES) -> None:
         self._limit = limit
         self._pending = bytearray()

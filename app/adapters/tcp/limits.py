@@ -1,5 +1,6 @@
 """What one client over TCP may cost the server, and how long its close may take."""
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class ConnectionLimits:
     register_timeout: float = DEFAULT_REGISTER_TIMEOUT  # seconds to say hello
     monotonic: Callable[[], float] = time.monotonic
 
-    @property
+    @functools.cached_property
     def policy(self) -> ConnectionPolicy:
+        # One for every connection, not one each: it is the same for all of them.
         return ConnectionPolicy(flood=self.flood, register_timeout=self.register_timeout)

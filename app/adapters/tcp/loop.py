@@ -16,24 +16,37 @@ import structlog
 Handler = Callable[[int], None]  # called with the ready mask (selectors.EVENT_READ/WRITE)
 _log = structlog.get_logger()
 _IDLE_WAKE_SECONDS: Final = 1.0
+_COMPACT_ABOVE: Final = 64  # cancelled timers kept in the heap before it is compacted
 
 
 def _nothing() -> None:
     pass
 
 
+class _CancelTally:
+    """How many cancelled timers still sit in a loop's heap."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class Timer:
     """A call due at a moment on the loop's monotonic clock; `cancel` makes it a no-op."""
 
-    __slots__ = ("call", "cancelled", "due")
+    __slots__ = ("_tally", "call", "cancelled", "due")
 
-    def __init__(self, due: float, call: Callable[[], None]) -> None:
+    def __init__(self, due: float, call: Callable[[], None], tally: _CancelTally) -> None:
         self.due = due
         self.call = call
         self.cancelled = False
+        self._tally = tally
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            self._tally.count += 1
         self.call = _nothing  # and let go of what the call held (a closed connection, say)
 
 
@@ -55,6 +68,7 @@ class IoLoop:
         self._calls_lock = threading.Lock()
         self._wake_pending = False
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, soonest first
+        self._cancelled = _CancelTally()
         self._timer_order = itertools.count()
         self._running = True
         self._closed = False
@@ -82,9 +96,19 @@ class IoLoop:
 
     def call_later(self, delay: float, call: Callable[[], None]) -> Timer:
         """Run `call` on the loop thread after `delay` seconds. Loop thread only."""
-        timer = Timer(time.monotonic() + delay, call)
+        timer = Timer(time.monotonic() + delay, call, self._cancelled)
         heapq.heappush(self._timers, (timer.due, next(self._timer_order), timer))
+        if self._cancelled.count > _COMPACT_ABOVE and 2 * self._cancelled.count > len(self._timers):
+            self._compact_timers()
         return timer
+
+    def _compact_timers(self) -> None:
+        """Drop the cancelled timers from the heap. Every client starts with a registration
+        timer (30 s), cancelled when it registers: thousands joining at once would otherwise
+        keep thousands of dead timers until they fall due."""
+        self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+        heapq.heapify(self._timers)
+        self._cancelled.count = 0
 
     def watch(self, sock: socket.socket, events: int, handler: Handler) -> None:
         """Start, change (events > 0) or stop (events == 0) watching `sock`. Loop thread only."""
@@ -133,7 +157,9 @@ class IoLoop:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
+            if timer.cancelled:
+                self._cancelled.count -= 1
+            else:
                 self._guarded(timer.call)
 
     def _run_calls(self) -> None:

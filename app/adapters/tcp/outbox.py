@@ -1,6 +1,7 @@
 """What one client is owed, in the order it is owed: its place in the shared feed, the
 frames meant for it alone, and what a send left over."""
 
+import threading
 from collections import deque
 from collections.abc import Iterator
 from typing import Final
@@ -13,6 +14,11 @@ REFILL_BELOW: Final = 64 << 10
 CHUNK_BYTES: Final = 256 << 10
 
 Pages = Iterator[bytes]
+Owed = tuple[int, bytes | Pages]  # (feed position, frame)
+# Guards making and dropping a client's queue of its own frames (a queue exists only while
+# frames wait: an empty deque costs 600 bytes, times every idle client). One lock for every
+# outbox: it is taken only when a frame is put and when the queue empties, never per send.
+_OWN_QUEUE_LOCK: Final = threading.Lock()
 
 
 class Outbox:
@@ -28,7 +34,7 @@ class Outbox:
 
     def __init__(self, feed: EncodedFeed) -> None:
         self._feed = feed
-        self._own: deque[tuple[int, bytes | Pages]] = deque()  # (feed position, frame)
+        self._own: deque[Owed] | None = None  # frames for it alone; None while there are none
         self.cursor: int | None = None  # the next feed entry owed; None: not following
         self._stop: int | None = None  # owed the feed only up to here (it left the room)
         self.unsent = bytearray()
@@ -37,10 +43,23 @@ class Outbox:
         self.drawn = 0
 
     def put(self, frame: bytes) -> None:
-        self._own.append((self._feed.end, frame))
+        self._queue((self._feed.end, frame))
 
     def put_pages(self, pages: Pages) -> None:
-        self._own.append((self._feed.end, pages))
+        self._queue((self._feed.end, pages))
+
+    def _queue(self, owed: Owed) -> None:
+        with _OWN_QUEUE_LOCK:
+            if self._own is None:
+                self._own = deque()
+            self._own.append(owed)
+
+    def _drop_own_queue_if_empty(self) -> None:
+        """Loop thread, once its frames are drawn: under the lock, so that a frame put from
+        another thread meanwhile lands in a queue that is kept."""
+        with _OWN_QUEUE_LOCK:
+            if self._own is not None and not self._own:
+                self._own = None
 
     def follow(self) -> None:
         self.cursor, self._stop = self._feed.end, None
@@ -57,7 +76,24 @@ class Outbox:
     @property
     def replaying(self) -> bool:
         """A replay is still being drawn, page by page."""
-        return any(not isinstance(frame, bytes) for _, frame in list(self._own))
+        return any(not isinstance(frame, bytes) for _, frame in list(self._own or ()))
+
+    def feed_only_at(self) -> int | None:
+        """Its feed position when the feed is all it is owed (nothing of its own waits, no
+        send left anything over, it is still in the room): the common case, which a feed
+        pass serves with a chunk shared by every client at that position. Else None."""
+        if self.unsent or self._own or self._stop is not None:
+            return None
+        return self.cursor
+
+    def took_feed(self, chunk: bytearray, stop: int, sent: int) -> None:
+        """`sent` bytes of the shared `chunk` (the feed up to `stop`) went out; the rest is
+        kept, copied, to go before anything else."""
+        if self.cursor is not None:
+            self.drawn += stop - self.cursor
+        self.cursor = stop
+        if sent < len(chunk):
+            self.unsent += memoryview(chunk)[sent:]
 
     def next_chunk(self) -> bytes | bytearray:
         """What to hand to `send` next, in order; empty when nothing is owed right now."""
@@ -98,6 +134,8 @@ class Outbox:
             parts.append(page)  # one page at a time; nothing after it goes out before it
             self.drawn += 1
             return self._joined(parts)
+        if own is not None and not own:
+            self._drop_own_queue_if_empty()
         self._read_feed(end, parts)
         return self._joined(parts)
 
@@ -111,7 +149,7 @@ class Outbox:
     def owed(self) -> int:
         """Bytes waiting: unsent, the feed it is behind on, and frames queued for it alone."""
         waiting = len(self.unsent) + sum(
-            len(frame) for _, frame in list(self._own) if isinstance(frame, bytes)
+            len(frame) for _, frame in list(self._own or ()) if isinstance(frame, bytes)
         )
         if self.cursor is not None:
             limit = self._feed_limit(self._feed.end)
@@ -132,7 +170,8 @@ class Outbox:
         return self.cursor
 
     def clear(self) -> None:
-        self._own.clear()
+        with _OWN_QUEUE_LOCK:
+            self._own = None
         self.unsent.clear()
         self.cursor = None
 

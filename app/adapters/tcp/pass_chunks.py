@@ -1,0 +1,30 @@
+"""One feed pass's reads of the room feed, shared by the clients that are owed the same."""
+
+from app.adapters.tcp.encoded_feed import EncodedFeed
+from app.adapters.tcp.outbox import CHUNK_BYTES
+
+
+class PassChunks:
+    """After a burst nearly every client is at the same feed position: the pass reads the
+    feed from that position once, and every client there sends the same chunk (a send is
+    all that is left per client). Also sums what the pass sent, for one telemetry call.
+    """
+
+    __slots__ = ("_feed", "_read", "end", "frames", "sent_bytes")
+
+    def __init__(self, feed: EncodedFeed) -> None:
+        self._feed = feed
+        # Read once, before any client is served: a frame queued for one client after this
+        # carries a later position, so the feed up to here is surely owed before it.
+        self.end = feed.end
+        self._read: dict[int, tuple[bytearray, int]] = {}
+        self.frames = 0
+        self.sent_bytes = 0
+
+    def chunk_from(self, cursor: int) -> tuple[bytearray, int]:
+        """The feed's entries from `cursor` on (at most CHUNK_BYTES of them, at least one),
+        and the position after the last. The chunk is shared: it is never changed."""
+        found = self._read.get(cursor)
+        if found is None:
+            found = self._read[cursor] = self._feed.read(cursor, self.end, CHUNK_BYTES)
+        return found
