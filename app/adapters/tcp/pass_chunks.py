@@ -10,21 +10,23 @@ class PassChunks:
     all that is left per client). Also sums what the pass sent, for one telemetry call.
     """
 
-    __slots__ = ("_feed", "_read", "end", "frames", "sent_bytes")
+    __slots__ = ("_feed", "end", "frames", "read", "sent_bytes")
 
     def __init__(self, feed: EncodedFeed) -> None:
         self._feed = feed
         # Read once, before any client is served: a frame queued for one client after this
         # carries a later position, so the feed up to here is surely owed before it.
         self.end = feed.end
-        self._read: dict[int, tuple[bytearray, int]] = {}
+        # Chunks read so far, by position (read directly by the hot loop, which then calls
+        # chunk_from only for a position not read yet).
+        self.read: dict[int, tuple[bytearray, int]] = {}
         self.frames = 0
         self.sent_bytes = 0
 
     def chunk_from(self, cursor: int) -> tuple[bytearray, int]:
         """The feed's entries from `cursor` on (at most CHUNK_BYTES of them, at least one),
         and the position after the last. The chunk is shared: it is never changed."""
-        found = self._read.get(cursor)
+        found = self.read.get(cursor)
         if found is None:
-            found = self._read[cursor] = self._feed.read(cursor, self.end, CHUNK_BYTES)
+            found = self.read[cursor] = self._feed.read(cursor, self.end, CHUNK_BYTES)
         return found
