@@ -72,7 +72,8 @@ class Recipient(Protocol):
         outside the service lock: for a replay that may be long."""
         ...
 
-    def follow(self) -> None: ...  # from the next broadcast on
+    # From the next broadcast on; called while serving the client's own hello (its thread).
+    def follow(self) -> None: ...
     def unfollow(self) -> None: ...  # nothing broadcast from now on
     def end(self, reason: str) -> None: ...  # close this connection once it is flushed
 

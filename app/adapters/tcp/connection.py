@@ -61,7 +61,9 @@ class TcpConnection:
     """A client over TCP as the chat service sees it (its Recipient), served by one IoLoop.
 
     The Recipient methods may be called from any thread, under the service lock: they only
-    queue and ask the loop to flush. Everything else runs on the loop's thread.
+    queue and ask the loop to flush. The exception is `follow`, which the service calls
+    while serving this client's own hello, so on its loop's thread. Everything else runs on
+    the loop's thread.
     """
 
     # No __dict__: an idle client's memory is mostly objects like this one (docs/PERFORMANCE.md).

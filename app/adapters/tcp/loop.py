@@ -33,7 +33,8 @@ class _CancelTally:
 
 
 class Timer:
-    """A call due at a moment on the loop's monotonic clock; `cancel` makes it a no-op."""
+    """A call due at a moment on the loop's monotonic clock; `cancel` makes it a no-op.
+    `cancelled` is also set once the loop has taken it out of its heap to run it."""
 
     __slots__ = ("_tally", "call", "cancelled", "due")
 
@@ -105,7 +106,8 @@ class IoLoop:
     def _compact_timers(self) -> None:
         """Drop the cancelled timers from the heap. Every client starts with a registration
         timer (30 s), cancelled when it registers: thousands joining at once would otherwise
-        keep thousands of dead timers until they fall due."""
+        keep thousands of dead timers until they fall due. (Checked when a timer is added,
+        which every new client does; dead ones left after the last join go when due.)"""
         self._timers = [entry for entry in self._timers if not entry[2].cancelled]
         heapq.heapify(self._timers)
         self._cancelled.count = 0
@@ -160,6 +162,8 @@ class IoLoop:
             if timer.cancelled:
                 self._cancelled.count -= 1
             else:
+                # Out of the heap: cancelling it now (say, from its own call) counts nothing.
+                timer.cancelled = True
                 self._guarded(timer.call)
 
     def _run_calls(self) -> None:

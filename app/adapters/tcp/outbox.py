@@ -26,8 +26,9 @@ class Outbox:
     a private message after the public ones that came first, a welcome before the feed it
     opens, a replay (pages drawn one at a time) before the live traffic that follows it.
 
-    `put`, `put_pages`, `follow` and `unfollow` may be called from any thread (a deque append
-    is atomic); everything else is for the connection's loop thread.
+    `put`, `put_pages`, `follow` and `unfollow` may be called from any thread (`put` takes
+    the lock that guards the queue's creation and removal); everything else is for the
+    connection's loop thread.
     """
 
     __slots__ = ("_feed", "_own", "_stop", "cursor", "drawn", "unsent")

@@ -1,7 +1,11 @@
 """One feed pass's reads of the room feed, shared by the clients that are owed the same."""
 
+from typing import Final
+
 from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.outbox import CHUNK_BYTES
+
+_POSITIONS_KEPT: Final = 8  # at most 8 x CHUNK_BYTES held by one pass
 
 
 class PassChunks:
@@ -15,7 +19,7 @@ class PassChunks:
     def __init__(self, feed: EncodedFeed) -> None:
         self._feed = feed
         # Read once, before any client is served: a frame queued for one client after this
-        # carries a later position, so the feed up to here is surely owed before it.
+        # carries a position at or after `end`, so the feed up to here is owed before it.
         self.end = feed.end
         # Chunks read so far, by position (read directly by the hot loop, which then calls
         # chunk_from only for a position not read yet).
@@ -28,5 +32,9 @@ class PassChunks:
         and the position after the last. The chunk is shared: it is never changed."""
         found = self.read.get(cursor)
         if found is None:
-            found = self.read[cursor] = self._feed.read(cursor, self.end, CHUNK_BYTES)
+            found = self._feed.read(cursor, self.end, CHUNK_BYTES)
+            # Kept for the clients after this one, up to a few positions: clients strewn
+            # over many positions (joined during a flood) must not pin a chunk each.
+            if len(self.read) < _POSITIONS_KEPT:
+                self.read[cursor] = found
         return found

@@ -72,8 +72,10 @@ class ChatServer:
         max_clients: int = DEFAULT_MAX_CLIENTS,
         limits: ConnectionLimits | None = None,
         telemetry: TransportTelemetry | None = None,
+        pass_spacing: float = PASS_SPACING,
     ) -> None:
         self._chat = chat
+        self._pass_spacing = pass_spacing
         self._telemetry: TransportTelemetry = telemetry or NoTransportTelemetry()
         self._clock = clock
         self._limits = limits or ConnectionLimits()
@@ -159,6 +161,8 @@ class ChatServer:
                 share.loop.call_soon(functools.partial(self._pass_when_due, share))
 
     def _pass_when_due(self, share: _LoopShare) -> None:
+        """Run the feed pass now, or when PASS_SPACING says. `pass_pending` stays set until
+        it runs, so what is broadcast meanwhile goes out in that same pass."""
         wait = share.next_pass_at - time.monotonic()
         if wait < _MIN_PASS_WAIT:
             self._feed_pass(share)
@@ -177,10 +181,10 @@ class ChatServer:
                 share.followers.discard(connection)
             elif position < low_water:
                 low_water = position
-        if chunks.sent_bytes:
+        if chunks.frames or chunks.sent_bytes:
             self._telemetry.frames_sent(chunks.frames, chunks.sent_bytes)
         finished = time.monotonic()
-        share.next_pass_at = finished + (finished - started) * PASS_SPACING
+        share.next_pass_at = finished + (finished - started) * self._pass_spacing
         share.low_water = low_water
         if len(self._shares) > 1:
             low_water = min(other.low_water for other in self._shares)
