@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: server client test lint typecheck imports snapshots bench bench-peer clean
+.PHONY: server client test lint typecheck imports snapshots bench bench-growth bench-peer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ snapshots: $(STAMP)
 # The three workloads of docs/PERFORMANCE.md against chat-server and, if installed, ngircd.
 bench: $(STAMP)
 	$(BIN)/chat-bench-suite --json-out bench/last-run.json
+
+# W1's burst at 100, 1,000 and 5,000 clients against both servers, and 10,000 registering
+# (long: ngircd registers thousands slowly).
+bench-growth: $(STAMP)
+	$(BIN)/chat-bench-suite --growth --json-out bench/growth-run.json
 
 # The comparison peer: Debian's ngircd (needs root).
 bench-peer:

@@ -29,12 +29,7 @@ from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.adapters.storage.sqlite import SqliteRoomStore
 from app.adapters.tcp.connection import TransportTelemetry
 from app.adapters.tcp.limits import ConnectionLimits
-from app.adapters.tcp.server import (
-    DEFAULT_IO_THREADS,
-    DEFAULT_MAX_CLIENTS,
-    PASS_SPACING,
-    ChatServer,
-)
+from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
 from app.adapters.tokens import new_token
 from app.domain.flood import FloodLimits
 from app.services.chat import ChatService
@@ -63,7 +58,6 @@ def build_server(
     max_clients: int = DEFAULT_MAX_CLIENTS,
     limits: ConnectionLimits | None = None,
     telemetry: ServerTelemetry | None = None,
-    pass_spacing: float = PASS_SPACING,
 ) -> ChatServer:
     chat = ChatService(
         log=store,
@@ -86,7 +80,6 @@ def build_server(
         max_clients=max_clients,
         limits=limits,
         telemetry=telemetry,
-        pass_spacing=pass_spacing,
     )
 
 

@@ -33,15 +33,6 @@ _ACCEPTS_PER_WAKE: Final = 64
 # Seconds a stopping server gives its clients to read what they are owed: long enough for a
 # client that reads, short enough that `q` stops the server within two seconds.
 STOP_GRACE: Final = 1.5
-# After a feed pass, the next one waits until this many times the pass's own duration has
-# gone by (reading what clients send meanwhile), so passes take at most about half of a busy
-# loop's time. A pass costs a send per client however little it carries: messages arriving
-# one by one in a busy room would otherwise each cost every client a send (measured: twice
-# the CPU per delivery in W1 when the load generator sends one message per write). In a quiet
-# room a pass is over long before the next message comes, and nothing waits.
-PASS_SPACING: Final = 1.0
-# A shorter wait is not worth a timer: epoll counts in milliseconds, and would round it up.
-_MIN_PASS_WAIT: Final = 0.0005
 
 
 @dataclass
@@ -52,7 +43,6 @@ class _LoopShare:
     followers: set[TcpConnection] = field(default_factory=set)
     pass_pending: bool = False  # a feed pass is queued on the loop
     low_water: int = 0  # the oldest feed entry one of these clients may still need
-    next_pass_at: float = 0.0  # on the monotonic clock: see PASS_SPACING
 
 
 class ChatServer:
@@ -72,10 +62,8 @@ class ChatServer:
         max_clients: int = DEFAULT_MAX_CLIENTS,
         limits: ConnectionLimits | None = None,
         telemetry: TransportTelemetry | None = None,
-        pass_spacing: float = PASS_SPACING,
     ) -> None:
         self._chat = chat
-        self._pass_spacing = pass_spacing
         self._telemetry: TransportTelemetry = telemetry or NoTransportTelemetry()
         self._clock = clock
         self._limits = limits or ConnectionLimits()
@@ -158,21 +146,11 @@ class ChatServer:
         for share in self._shares:
             if not share.pass_pending:
                 share.pass_pending = True
-                share.loop.call_soon(functools.partial(self._pass_when_due, share))
-
-    def _pass_when_due(self, share: _LoopShare) -> None:
-        """Run the feed pass now, or when PASS_SPACING says. `pass_pending` stays set until
-        it runs, so what is broadcast meanwhile goes out in that same pass."""
-        wait = share.next_pass_at - time.monotonic()
-        if wait < _MIN_PASS_WAIT:
-            self._feed_pass(share)
-        else:
-            share.loop.call_later(wait, functools.partial(self._feed_pass, share))
+                share.loop.call_soon(functools.partial(self._feed_pass, share))
 
     def _feed_pass(self, share: _LoopShare) -> None:
         """Let every follower on this loop send what it now owes; free what nobody needs."""
         share.pass_pending = False
-        started = time.monotonic()
         chunks = PassChunks(self._feed)
         low_water = chunks.end
         for connection in list(share.followers):
@@ -183,8 +161,6 @@ class ChatServer:
                 low_water = position
         if chunks.frames or chunks.sent_bytes:
             self._telemetry.frames_sent(chunks.frames, chunks.sent_bytes)
-        finished = time.monotonic()
-        share.next_pass_at = finished + (finished - started) * self._pass_spacing
         share.low_water = low_water
         if len(self._shares) > 1:
             low_water = min(other.low_water for other in self._shares)
