@@ -1,13 +1,16 @@
-"""The `chat-bench` and `chat-bench-suite` commands: one workload, or all three of them."""
+"""The `chat-bench` and `chat-bench-suite` commands: one workload, or the suite of them."""
 
 import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from bench.growth import GrowthResults, growth_table, run_growth
 from bench.runner import Report, Workload, run_workload
-from bench.suite import run_suite, table
+from bench.shutdown import STOP_LIMIT_SECONDS, ShutdownReport
+from bench.suite import SHUTDOWN_CASE, SuiteResults, run_suite, table
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -28,6 +31,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-pid", type=int, default=None, help="read its RSS and CPU")
     parser.add_argument(
         "--idle", action="store_true", help="only connect and register (memory workload)"
+    )
+    parser.add_argument(
+        "--connect-window",
+        type=int,
+        default=0,
+        help="at most this many clients connecting or registering at a time, per loader"
+        " process (0: all connect at once, then register)",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -54,10 +64,21 @@ def describe(report: Report) -> str:
     if report.server_rss_per_client_kib is not None:
         lines.append(f"  server RSS/client {report.server_rss_per_client_kib:.2f} KiB")
     if report.server_cpu_seconds is not None:
-        lines.append(f"  server CPU        {report.server_cpu_seconds:.2f} s")
-    lines.append(f"  loader CPU        {report.loader_cpu_seconds:.2f} s")
+        lines.append(
+            f"  server CPU        {report.server_cpu_seconds:.2f} s"
+            + _per_delivery(report.server_cpu_us_per_delivery)
+        )
+    lines.append(
+        f"  loader CPU        {report.loader_cpu_seconds:.2f} s"
+        + _per_delivery(report.loader_cpu_us_per_delivery)
+        + ", sending and counting only"
+    )
     lines.extend(f"  error: {error}" for error in report.errors)
     return "\n".join(lines)
+
+
+def _per_delivery(microseconds: float | None) -> str:
+    return "" if microseconds is None else f", {microseconds:.3f} us per delivery"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -74,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         procs=args.procs,
         timeout=args.timeout,
         idle=args.idle,
+        connect_window=args.connect_window,
     )
     try:
         report = run_workload(workload, args.server_pid)
@@ -90,33 +112,87 @@ if __name__ == "__main__":
     main()
 
 
+def describe_shutdown(report: ShutdownReport) -> str:
+    workload = report.workload
+    stopped = report.seconds_to_stop
+    verdict = "pass" if report.passed else "FAIL"
+    lines = [
+        f"{workload.proto_label()}: {workload.clients} clients, {workload.senders} senders"
+        f" x {workload.messages} messages at full speed, SIGTERM to the server once a third"
+        " of the deliveries were in",
+        f"  registered        {report.registered}",
+        f"  signal            after {report.delivered_at_signal:,} deliveries (echoes included)",
+        f"  accepted          {report.accepted:,} public messages (lines of messages.txt)",
+        f"  clients complete  {report.complete} of {report.connected_at_signal} connected at the"
+        f" signal ({report.no_frame} without the shutdown frame, {report.miscounted} with"
+        " messages missing, extra or after it)",
+        f"  server exited     {_after_signal(report.exit_seconds)}",
+        f"  last client close {_after_signal(report.last_close_seconds)}",
+        f"  loader CPU        {report.loader_cpu_seconds:.2f} s",
+        f"  verdict           {verdict}: stopped in "
+        + ("never" if stopped is None else f"{stopped:.3f} s")
+        + f" (limit {STOP_LIMIT_SECONDS:g} s), every client still there got every accepted"
+        " message, then the shutdown frame" + ("" if report.passed else " -- not so"),
+    ]
+    lines.extend(f"  error: {error}" for error in report.errors)
+    return "\n".join(lines)
+
+
+def _after_signal(seconds: float | None) -> str:
+    return "not by the deadline" if seconds is None else f"{seconds:.3f} s after the signal"
+
+
 def suite_main(argv: Sequence[str] | None = None) -> None:
-    """`chat-bench-suite` (make bench): W1-W3 against chat-server and ngircd, one table."""
+    """`chat-bench-suite` (make bench): W1-W3 against chat-server and ngircd, W4 against
+    chat-server, one table. With --growth: the growth runs instead."""
     parser = argparse.ArgumentParser(prog="chat-bench-suite")
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
     parser.add_argument("--json-out", type=Path, default=None, help="write every report here")
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="instead: W1's burst at 100, 1,000 and 5,000 clients against both servers, and"
+        " chat-server registering 10,000 (long: ngircd registers 5,000 slowly)",
+    )
     args = parser.parse_args(argv)
+    if args.growth:
+        _growth_main(args.procs, args.json_out)
+        return
     results = run_suite(args.procs)
-    for case, ours, theirs in results:
+    for case, ours, theirs in results.runs:
         print(f"## {case.name}\n{describe(ours)}")
         if theirs is not None:
             print(describe(theirs))
         sys.stdout.flush()
+    print(f"## {SHUTDOWN_CASE}\n{describe_shutdown(results.shutdown)}")
     print()
-    print(table(results))
+    print(table(results.runs, results.shutdown))
     if args.json_out:
-        args.json_out.write_text(
-            json.dumps(
-                [
-                    {
-                        "case": case.name,
-                        "ours": ours.as_dict(),
-                        "ngircd": t.as_dict() if t else None,
-                    }
-                    for case, ours, t in results
-                ],
-                indent=2,
-            )
-        )
-    if not all(ours.complete for _, ours, _ in results):
+        args.json_out.write_text(json.dumps(_suite_json(results), indent=2))
+    if not all(ours.complete for _, ours, _ in results.runs) or not results.shutdown.passed:
+        sys.exit(1)
+
+
+def _suite_json(results: SuiteResults) -> list[dict[str, Any]]:
+    runs = [
+        {"case": case.name, "ours": ours.as_dict(), "ngircd": t.as_dict() if t else None}
+        for case, ours, t in results.runs
+    ]
+    shutdown = {"case": SHUTDOWN_CASE, "ours": results.shutdown.as_dict(), "ngircd": None}
+    return [*runs, shutdown]
+
+
+def _growth_main(procs: int, json_out: Path | None) -> None:
+    def done(report: Report, so_far: GrowthResults) -> None:
+        print(describe(report), flush=True)
+        if json_out:  # after every run: a run cut short still leaves the ones before it
+            json_out.write_text(json.dumps(so_far.as_json(), indent=2))
+
+    results = run_growth(procs, done)
+    print()
+    print(growth_table(results))
+    reports = [*results.ours.values(), *results.theirs.values()]
+    if results.registration is not None:
+        reports.append(results.registration)
+    if not all(report.complete for report in reports):
         sys.exit(1)

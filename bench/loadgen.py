@@ -3,6 +3,11 @@
 The clients of a process register, hold until every process is ready, then senders send and
 everyone counts deliveries. Counting is cheap (a marker count per received chunk); a few
 "latency" clients parse every line for the send time stamped in the text.
+
+Both dialects take the same path per chunk, so the loader costs the same per delivery
+against either server and flatters neither: count the markers, look for a line that starts
+with "PING " (only IRC servers send one, but v1 chunks are searched all the same), and keep
+the partial last line. Only a chunk that may hold a PING is split into lines.
 """
 
 import selectors
@@ -14,7 +19,14 @@ from typing import Final, Protocol
 from bench.dialects import Dialect, dialect_named
 
 MARKER: Final = b"MSG#"
-_RECV_BYTES: Final = 262_144
+# What an IRC server starts a line with to see whether an idle client is alive; a client that
+# does not answer is dropped (ngircd asks after PingTimeout).
+SERVER_PING: Final = b"PING "
+# Below malloc's mmap threshold (128 KiB): a bigger buffer is mapped and unmapped afresh for
+# every recv, some 8 us a call however little arrives (1 us at this size). That charged the
+# loader most against the server that sends in smaller pieces: ngircd's come some 3 KiB a
+# recv in W1, chat-server's some 50 KiB.
+_RECV_BYTES: Final = 65_536
 _SEND_AHEAD_BYTES: Final = 65_536  # what a fast sender queues before the socket takes it
 
 
@@ -36,6 +48,9 @@ class WorkerPlan:
     total_senders: int
     join: bool  # IRC: join the channel (False: only register, for the idle workload)
     timeout: float
+    # At most this many clients connecting or registering at a time (0: no limit, all connect
+    # first). ngircd listens with a backlog of 10, so a burst of connects overflows it.
+    connect_window: int = 0
 
 
 @dataclass
@@ -51,20 +66,39 @@ class WorkerResult:
     error: str | None = None
 
 
+def receive_only_plan(dialect: str, timeout: float) -> WorkerPlan:
+    """A plan for a worker whose clients are added by hand and only receive: for measuring
+    or testing the receive path alone."""
+    return WorkerPlan(
+        host="127.0.0.1",
+        port=0,
+        dialect=dialect,
+        nicks=[],
+        senders=frozenset(),
+        latency_probes=frozenset(),
+        messages=0,
+        rate=0,
+        payload_bytes=64,
+        total_senders=0,
+        join=True,
+        timeout=timeout,
+    )
+
+
 @dataclass
-class _Client:
+class Client:
     sock: socket.socket
     sender: bool
     probe: bool
     expected: int
     registered: bool = False
-    pending_line: bytes = b""
+    pending_line: bytes = b""  # what followed the last newline: a line still to be completed
     outgoing: bytearray = field(default_factory=bytearray)
     to_send: int = 0
     next_due: float = 0.0
-    tail: bytes = b""  # the end of the last chunk, so a marker cut in two is still counted
     received: int = 0
     watching_writes: bool = False
+    lost: bool = False  # the connection ended (and the socket left the selector)
 
 
 def message_text(send_ns: int, payload_bytes: int) -> str:
@@ -83,47 +117,60 @@ class LoadWorker:
         self._slot = slot
         self.dialect: Dialect = dialect_named(plan.dialect)
         self.selector = selectors.DefaultSelector()
-        self.clients: list[_Client] = []
+        self.clients: list[Client] = []
         self.result = WorkerResult()
-        self._sending: list[_Client] = []
+        self._sending: list[Client] = []
 
     def connect_and_register(self) -> None:
+        """Connect every client and register it. With a connect window, at most that many are
+        connecting or registering at a time; without one (0), all connect first."""
         plan = self.plan
         started = time.monotonic()
         deadline = started + plan.timeout
-        for index, nick in enumerate(plan.nicks):
-            sock = socket.create_connection((plan.host, plan.port), timeout=plan.timeout)
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sender = index in plan.senders
-            others = plan.total_senders - (1 if sender and not self.dialect.echoes_own else 0)
-            client = _Client(
-                sock, sender, index in plan.latency_probes, expected=others * plan.messages
-            )
-            sock.send(self.dialect.register(nick, join=plan.join))
-            self.selector.register(sock, selectors.EVENT_READ, client)
-            self.clients.append(client)
-        waiting = len(self.clients)
-        while waiting and time.monotonic() < deadline:
-            for key, _ in self.selector.select(0.5):
-                client = key.data
-                for line in self._lines(client):
-                    if not client.registered and self.dialect.is_registered(line, join=plan.join):
-                        client.registered = True
-                        waiting -= 1
-        self.result.registered = len(self.clients) - waiting
+        unconnected = list(enumerate(plan.nicks))[::-1]  # taken from the end: in order
+        waiting = 0
+        while (unconnected or waiting) and time.monotonic() < deadline:
+            room = plan.connect_window - waiting if plan.connect_window else len(unconnected)
+            for _ in range(min(room, len(unconnected))):
+                self._connect(*unconnected.pop())
+                waiting += 1
+            waiting -= self._read_registrations(0.5)
+        self.result.registered = sum(client.registered for client in self.clients)
         self.result.connect_seconds = time.monotonic() - started
         self.result.expected = sum(client.expected for client in self.clients)
 
-    def idle_until(self, start: Flag, deadline: float) -> None:
-        """Keep reading (and answering PINGs) while waiting for the start signal."""
+    def add_client(self, sock: socket.socket, *, sender: bool, probe: bool) -> Client:
+        """A connected socket, from now on read (and, for a sender, written) by this worker."""
+        plan = self.plan
+        others = plan.total_senders - (1 if sender and not self.dialect.echoes_own else 0)
+        client = Client(sock, sender, probe, expected=others * plan.messages)
+        self.selector.register(sock, selectors.EVENT_READ, client)
+        self.clients.append(client)
+        return client
+
+    def idle_until(self, start: Flag, deadline: float, heard: Counter | None = None) -> None:
+        """Keep reading (and answering PINGs) while waiting for the start signal; `heard`
+        keeps count of the rounds in which something came, so the runner can tell when
+        what registering set off is over."""
+        rounds = 0
         while not start.is_set() and time.monotonic() < deadline:
-            for key, _ in self.selector.select(0.05):
-                # Other processes may start sending a moment before this one sees the signal:
-                # what arrives now already counts.
-                self._receive(key.data)
+            # Other processes may start sending a moment before this one sees the signal:
+            # what arrives now already counts.
+            if self.read_ready(0.05) and heard is not None:
+                rounds += 1
+                heard[self._slot] = rounds
+
+    def read_ready(self, timeout: float) -> int:
+        """Read every client with something to read, waiting up to `timeout` for one; how
+        many there were."""
+        ready = self.selector.select(timeout)
+        for key, _ in ready:
+            self._receive(key.data)
+        return len(ready)
 
     def run(self) -> WorkerResult:
+        """The measured phase: send and count until every delivery is in, or the timeout."""
+        cpu_started = time.process_time()  # the loader's cost of this phase, not of registering
         plan = self.plan
         now = time.monotonic()
         deadline = now + plan.timeout
@@ -143,13 +190,37 @@ class LoadWorker:
                     self._flush(client)
                 if mask & selectors.EVENT_READ:
                     self._receive(client)
-        self.result.cpu_seconds = time.process_time()
+        self.result.cpu_seconds = time.process_time() - cpu_started
         return self.result
 
     def close(self) -> None:
         for client in self.clients:
             client.sock.close()
         self.selector.close()
+
+    # --- registering -----------------------------------------------------------------------
+
+    def _connect(self, index: int, nick: str) -> None:
+        plan = self.plan
+        sock = socket.create_connection((plan.host, plan.port), timeout=plan.timeout)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.add_client(sock, sender=index in plan.senders, probe=index in plan.latency_probes)
+        sock.send(self.dialect.register(nick, join=plan.join))
+
+    def _read_registrations(self, timeout: float) -> int:
+        """One round of reading while clients register; how many are no longer waiting
+        (registered, or their connection lost)."""
+        settled = 0
+        for key, _ in self.selector.select(timeout):
+            client = key.data
+            for line in self._split_and_answer(client, self._recv(client)):
+                if not client.registered and self.dialect.is_registered(line, join=self.plan.join):
+                    client.registered = True
+                    settled += 1
+            if client.lost and not client.registered:
+                settled += 1
+        return settled
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -172,14 +243,14 @@ class LoadWorker:
         self._sending = [client for client in self._sending if client.to_send]
         return wait
 
-    def _queue_message(self, client: _Client) -> None:
+    def _queue_message(self, client: Client) -> None:
         send_ns = time.monotonic_ns()
         if not self.result.first_send_ns:
             self.result.first_send_ns = send_ns
         client.outgoing += self.dialect.message(message_text(send_ns, self.plan.payload_bytes))
         client.to_send -= 1
 
-    def _flush(self, client: _Client) -> None:
+    def _flush(self, client: Client) -> None:
         if client.outgoing:
             try:
                 sent = client.sock.send(client.outgoing)
@@ -194,29 +265,29 @@ class LoadWorker:
 
     # --- receiving -------------------------------------------------------------------------
 
-    def _receive(self, client: _Client) -> None:
+    def _receive(self, client: Client) -> None:
         data = self._recv(client)
         if not data:
             return
         now_ns = time.monotonic_ns()
-        joined = client.tail + data
-        count = joined.count(MARKER)
-        client.tail = data[-(len(MARKER) - 1) :]
+        count = count_markers(client.pending_line, data)
         if count:
             client.received += count
             self.result.received += count
             self.result.last_receive_ns = now_ns
             self._progress[self._slot] = self.result.received
-        if client.probe or self.dialect.name == "irc":
+        if client.probe or may_start_line(SERVER_PING, client.pending_line, data):
             self._parse_lines(client, data, now_ns)
+        else:
+            client.pending_line = rest_of_line(client.pending_line, data)
 
-    def _parse_lines(self, client: _Client, data: bytes, now_ns: int) -> None:
+    def _parse_lines(self, client: Client, data: bytes, now_ns: int) -> None:
         for line in self._split_and_answer(client, data):
             if client.probe and (start := line.find(MARKER)) != -1:
                 end = line.find(b"#", start + len(MARKER))
                 self.result.latencies_ns.append(now_ns - int(line[start + len(MARKER) : end]))
 
-    def _recv(self, client: _Client) -> bytes:
+    def _recv(self, client: Client) -> bytes:
         """What the socket has now; b"" if nothing (a lost connection is noted and dropped)."""
         try:
             data = client.sock.recv(_RECV_BYTES)
@@ -226,15 +297,13 @@ class LoadWorker:
             return self._lost(client, str(error))
         return data or self._lost(client, "closed by the server")
 
-    def _lost(self, client: _Client, why: str) -> bytes:
+    def _lost(self, client: Client, why: str) -> bytes:
         self.result.error = f"a client's connection was lost: {why}"
         self.selector.unregister(client.sock)
+        client.lost = True
         return b""
 
-    def _lines(self, client: _Client) -> list[bytes]:
-        return self._split_and_answer(client, self._recv(client))
-
-    def _split_and_answer(self, client: _Client, data: bytes) -> list[bytes]:
+    def _split_and_answer(self, client: Client, data: bytes) -> list[bytes]:
         """Whole lines so far (the rest waits for more), each PING answered on the way."""
         lines = (client.pending_line + data).split(b"\n")
         client.pending_line = lines.pop()
@@ -243,3 +312,29 @@ class LoadWorker:
             if reply is not None:
                 client.sock.send(reply)
         return lines
+
+
+# --- a chunk at a time, without splitting it into lines -------------------------------------
+# `pending_line` is what followed the last newline before `data`: the start of the line `data`
+# continues. Every search below is a C-speed scan of the chunk plus a few bytes at its edges.
+
+
+def count_markers(pending_line: bytes, data: bytes) -> int:
+    """The markers in `data`, one cut across the chunk's start included (a marker lies within
+    one line, so its first bytes are at the end of `pending_line`)."""
+    edge = pending_line[-(len(MARKER) - 1) :] + data[: len(MARKER) - 1]
+    return data.count(MARKER) + edge.count(MARKER)
+
+
+def may_start_line(prefix: bytes, pending_line: bytes, data: bytes) -> bool:
+    """Whether a line starting with `prefix` may end or begin in `data`: one that starts
+    inside it, or the line it continues (however that line was cut between chunks).
+    Never true for `prefix` in the middle of a line, so message text cannot set it off."""
+    continued = pending_line[: len(prefix)] + data[: len(prefix)]
+    return continued.startswith(prefix) or b"\n" + prefix in data
+
+
+def rest_of_line(pending_line: bytes, data: bytes) -> bytes:
+    """What follows the last newline once `data` is in: the line the next chunk continues."""
+    cut = data.rfind(b"\n")
+    return pending_line + data if cut == -1 else data[cut + 1 :]
