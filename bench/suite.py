@@ -88,6 +88,7 @@ def cases(procs: int) -> list[Case]:
             "W2 steady chat",
             "p99 latency ms",
             replace(base, clients=200, senders=10, messages=100, rate=10),
+            also=("server CPU us/delivery",),
         ),
         Case("W3 idle capacity", "RSS KiB/client", replace(base, clients=10_000, idle=True)),
     ]
