@@ -15,11 +15,15 @@ from bench.suite import SHUTDOWN_CASE, SuiteResults, run_suite, table
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="chat-bench", description="Fan-out load against a chat server (v1 or IRC)."
+        prog="chat-bench",
+        description="Fan-out load against a chat server (v1 or IRC).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=55555)
-    parser.add_argument("--proto", choices=["v1", "irc"], default="v1")
+    parser.add_argument("--host", default="127.0.0.1", help="the server's address")
+    parser.add_argument("--port", type=int, default=55555, help="the server's port")
+    parser.add_argument(
+        "--proto", choices=["v1", "irc"], default="v1", help="the protocol the server speaks"
+    )
     parser.add_argument("--clients", type=int, default=100, help="clients connected")
     parser.add_argument("--senders", type=int, default=10, help="clients that send")
     parser.add_argument("--messages", type=int, default=100, help="messages per sender")
@@ -67,6 +71,7 @@ def describe(report: Report) -> str:
         lines.append(
             f"  server CPU        {report.server_cpu_seconds:.2f} s"
             + _per_delivery(report.server_cpu_us_per_delivery)
+            + _TOO_SHORT * (report.server_cpu_seconds == 0)
         )
     lines.append(
         f"  loader CPU        {report.loader_cpu_seconds:.2f} s"
@@ -75,6 +80,10 @@ def describe(report: Report) -> str:
     )
     lines.extend(f"  error: {error}" for error in report.errors)
     return "\n".join(lines)
+
+
+# /proc counts a process's CPU in ticks of 10 ms: a zero says "less than that", not "none".
+_TOO_SHORT = " (too short to measure: /proc counts CPU in 10 ms ticks; or not the server's PID)"
 
 
 def _per_delivery(microseconds: float | None) -> str:
@@ -145,7 +154,12 @@ def _after_signal(seconds: float | None) -> str:
 def suite_main(argv: Sequence[str] | None = None) -> None:
     """`chat-bench-suite` (make bench): W1-W3 against chat-server and ngircd, W4 against
     chat-server, one table. With --growth: the growth runs instead."""
-    parser = argparse.ArgumentParser(prog="chat-bench-suite")
+    parser = argparse.ArgumentParser(
+        prog="chat-bench-suite",
+        description="W1-W4 against chat-server and, if installed, ngircd (make bench); with"
+        " --growth, the burst at 100, 1,000 and 5,000 clients (make bench-growth).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
     parser.add_argument("--json-out", type=Path, default=None, help="write every report here")
     parser.add_argument(

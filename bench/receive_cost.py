@@ -6,6 +6,7 @@ differs in a run is how a server packs its lines into `recv` chunks (ngircd's ar
     .venv/bin/python -m bench.receive_cost
 """
 
+import argparse
 import json
 import socket
 import time
@@ -58,6 +59,7 @@ def cost_per_line(dialect: str, chunk_bytes: int) -> tuple[float, int]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(prog="python -m bench.receive_cost", description=__doc__).parse_args()
     for chunk_bytes in CHUNK_SIZES:
         for dialect in ("v1", "irc"):
             micros, line_bytes = cost_per_line(dialect, chunk_bytes)

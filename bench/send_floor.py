@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{sends:,} sends of {len(_FRAME)} bytes: CPU {user + system:.2f} s"
         f" (user {user:.2f}, system {system:.2f}), {(user + system) / sends * 1e6:.2f} us per send"
     )
+    if user + system < 0.1:  # getrusage's figures come in scheduler ticks
+        print("too short to measure well: use more --clients or --messages")
 
 
 if __name__ == "__main__":
