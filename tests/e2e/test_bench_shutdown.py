@@ -3,12 +3,13 @@ in the middle of it, and every client still gets every accepted message before t
 shutdown frame."""
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pexpect
 
-from bench.runner import Workload
 from bench.shutdown import shutdown_under_load
+from bench.suite import base_workload
 from tests.e2e.conftest import StartServer
 
 
@@ -34,17 +35,8 @@ def test_a_stop_under_load_delivers_everything_accepted_before_the_shutdown_fram
     servers: StartServer, tmp_path: Path
 ) -> None:
     server = servers("--rate", "0")  # flood control off: the senders go flat out
-    workload = Workload(
-        host="127.0.0.1",
-        port=server.port,
-        dialect="v1",
-        clients=6,
-        senders=2,
-        messages=2_000,
-        rate=0,
-        payload_bytes=64,
-        procs=2,
-        timeout=20,
+    workload = replace(
+        base_workload(procs=2), port=server.port, clients=6, senders=2, messages=2_000, timeout=20
     )
     report = shutdown_under_load(workload, Signalled(server.child), tmp_path)
     assert report.registered == 6
