@@ -1,11 +1,14 @@
 """Composition root of the chat server: builds the real adapters, runs until `q` or a signal."""
 
+import argparse
+import contextlib
+import functools
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -24,7 +27,11 @@ from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
 from app.adapters.metrics.endpoint import MetricsEndpoint
 from app.adapters.metrics.prometheus import PrometheusTelemetry
 from app.adapters.random_names import random_first_name
+from app.adapters.redis.node import ClusterNode, NodeStartFailed
+from app.adapters.redis.scripts import connect as redis_connect
+from app.adapters.redis.store import RedisRoomStore
 from app.adapters.server_options import parse_args
+from app.adapters.storage.cluster_archive import ClusterArchive
 from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.adapters.storage.sqlite import SqliteRoomStore
 from app.adapters.tcp.connection import TransportTelemetry
@@ -32,7 +39,10 @@ from app.adapters.tcp.limits import ConnectionLimits
 from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
 from app.adapters.tokens import new_token
 from app.domain.flood import FloodLimits
+from app.domain.nicknames import fold_nick
 from app.services.chat import ChatService
+from app.services.cluster_chat import ClusterChatService
+from app.services.cluster_delivery import ClusterDelivery
 from app.services.membership import RoomSettings
 from app.services.operator import wait_for_stop
 from app.services.ports import Clock, KeySource, RoomStore, Telemetry
@@ -83,6 +93,76 @@ def build_server(
     )
 
 
+def build_cluster_node(
+    address: tuple[str, int],
+    *,
+    redis_url: str,
+    node_name: str,
+    node_timeout: float,
+    text_logs: TextLogs,
+    clock: Clock,
+    suggest_name: Callable[[], str],
+    make_secret: Callable[[], str] = new_token,
+    settings: RoomSettings | None = None,
+    io_threads: int = DEFAULT_IO_THREADS,
+    max_clients: int = DEFAULT_MAX_CLIENTS,
+    limits: ConnectionLimits | None = None,
+    telemetry: ServerTelemetry | None = None,
+) -> tuple[ChatServer, ClusterNode]:
+    """A node of the cluster whose room is in Redis at `redis_url`. Raises OSError when it
+    cannot listen or keep its log files, NodeStartFailed when it cannot join."""
+    settings = settings or RoomSettings()
+    store = RedisRoomStore(
+        redis_connect(redis_url),
+        redis_connect(redis_url, timeout=5.0),
+        node=node_name,
+        nick_key=lambda nick: nick_skeleton(fold_nick(nick)),
+        fold=fold_nick,
+    )
+    archive = ClusterArchive(text_logs.directory, text_logs)
+    delivery = ClusterDelivery(
+        node=node_name,
+        log=store,
+        archive=archive,
+        clock=clock,
+        events=_log,
+        settings=settings,
+        telemetry=telemetry,
+    )
+    chat = ClusterChatService(
+        store=store,
+        log=store,
+        clock=clock,
+        suggest_name=suggest_name,
+        make_secret=make_secret,
+        events=_log,
+        delivery=delivery,
+        settings=settings,
+        telemetry=telemetry,
+    )
+    node = ClusterNode(
+        store,
+        chat,
+        delivery,
+        archive,
+        node_timeout=node_timeout,
+        resume_grace=settings.resume_grace,
+        max_waiting=settings.max_waiting,
+    )
+    if telemetry is not None:
+        telemetry.users_online_from(lambda: chat.snapshot().users)
+    server = ChatServer(
+        address,
+        chat,
+        clock,
+        io_threads=io_threads,
+        max_clients=max_clients,
+        limits=limits,
+        telemetry=telemetry,
+    )
+    return server, node
+
+
 def serve_metrics(
     host: str, port: int | None
 ) -> tuple[PrometheusTelemetry, MetricsEndpoint] | tuple[None, None]:
@@ -126,67 +206,103 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     log_format: LogFormat = args.log_format or default_log_format()
     configure_logging(log_format)
-    try:
-        text_logs = TextLogs(args.log_dir)
-        store = SqliteRoomStore(args.log_dir, text_logs)
-    except StorageUnavailable as error:
-        _log.error("storage_unavailable", reason=str(error))
-        sys.exit(1)
-    try:
-        telemetry, endpoint = serve_metrics(args.metrics_host, args.metrics_port)
-    except OSError as error:
-        _log.error(
-            "cannot_serve_metrics",
-            host=args.metrics_host,
-            port=args.metrics_port,
-            reason=error.strerror,
-        )
-        store.close()
-        sys.exit(1)
-    try:
-        server = build_server(
-            (args.host, args.port),
-            store=store,
-            clock=SystemClock(),
-            suggest_name=random_first_name,
-            settings=RoomSettings(
-                backlog=args.backlog,
-                resume_grace=args.resume_grace,
-                max_waiting=args.max_clients,
-            ),
-            io_threads=args.io_threads,
-            max_clients=args.max_clients,
-            limits=ConnectionLimits(
-                max_outbuf=args.max_outbuf,
-                flood=FloodLimits(rate=args.rate, burst=args.burst),
-                register_timeout=args.register_timeout,
-            ),
-            telemetry=telemetry,
-        )
-    except OSError as error:
-        _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
+    with contextlib.ExitStack() as cleanup:
+        try:
+            text_logs = TextLogs(args.log_dir)
+            cleanup.callback(text_logs.close)
+            store = None if args.redis else SqliteRoomStore(args.log_dir, text_logs)
+        except StorageUnavailable as error:
+            _log.error("storage_unavailable", reason=str(error))
+            sys.exit(1)
+        if store is not None:
+            cleanup.callback(store.close)
+        try:
+            telemetry, endpoint = serve_metrics(args.metrics_host, args.metrics_port)
+        except OSError as error:
+            _log.error(
+                "cannot_serve_metrics",
+                host=args.metrics_host,
+                port=args.metrics_port,
+                reason=error.strerror,
+            )
+            sys.exit(1)
         if endpoint is not None:
-            endpoint.close()
-        store.close()
-        sys.exit(1)
+            cleanup.callback(endpoint.close)
+        common = _server_settings(args, telemetry)
+        try:
+            if store is not None:
+                server = build_server((args.host, args.port), store=store, **common)
+                node = None
+            else:
+                server, node = build_cluster_node(
+                    (args.host, args.port),
+                    redis_url=args.redis,
+                    node_name=args.node_name or f"{args.host}:{args.port}",
+                    node_timeout=args.node_timeout,
+                    text_logs=text_logs,
+                    **common,
+                )
+        except OSError as error:
+            _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
+            sys.exit(1)
+        if node is not None:
+            _join_cluster(server, node, cleanup)
+            started: Callable[[], None] = lambda: None  # noqa: E731
+        else:
+            assert store is not None
+            started = functools.partial(_say_room_log, store)
+        run(server, args.stats_interval, args.keys, status_line_for(log_format), started)
+
+
+def _server_settings(args: argparse.Namespace, telemetry: ServerTelemetry | None) -> Any:
+    return {
+        "clock": SystemClock(),
+        "suggest_name": random_first_name,
+        "settings": RoomSettings(
+            backlog=args.backlog, resume_grace=args.resume_grace, max_waiting=args.max_clients
+        ),
+        "io_threads": args.io_threads,
+        "max_clients": args.max_clients,
+        "limits": ConnectionLimits(
+            max_outbuf=args.max_outbuf,
+            flood=FloodLimits(rate=args.rate, burst=args.burst),
+            register_timeout=args.register_timeout,
+        ),
+        "telemetry": telemetry,
+    }
+
+
+def _join_cluster(server: ChatServer, node: ClusterNode, cleanup: contextlib.ExitStack) -> None:
+    """Before any client is served: registered, the log files caught up, the stream followed.
+    At the stop, after the clients were told: this node's users leave the room."""
     try:
-        run(server, store, args.stats_interval, args.keys, status_line_for(log_format))
-    finally:
-        if endpoint is not None:
-            endpoint.close()
-        store.close()
-        text_logs.close()
+        node.start()
+    except (NodeStartFailed, ValueError) as error:
+        server.close_listener()
+        _log.error("cluster_unavailable", reason=str(error))
+        sys.exit(1)
+    cleanup.callback(node.stop)
+
+
+def _say_room_log(store: SqliteRoomStore) -> None:
+    totals = store.totals()
+    _log.info(
+        "room_log",
+        database=str(store.path),
+        public_total=totals.public,
+        private_total=totals.private,
+    )
 
 
 def run(
     server: ChatServer,
-    store: SqliteRoomStore,
     interval: float,
     keys: str,
     status: StatusDisplay | None = None,
+    started: Callable[[], None] = lambda: None,
 ) -> None:
     """Serve until q or a signal; the figures on `status` (a terminal's bottom row) if given,
-    else as a `stats` line every `interval` seconds."""
+    else as a `stats` line every `interval` seconds. `started` says more once listening."""
     stop_requested = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -199,13 +315,7 @@ def run(
         signal.signal(signal.SIGHUP, request_stop)
     server.start()
     tell_how_to_connect(*server.address[:2])
-    totals = store.totals()
-    _log.info(
-        "room_log",
-        database=str(store.path),
-        public_total=totals.public,
-        private_total=totals.private,
-    )
+    started()
     reporter = StatsReporter(server.snapshot, interval, status=status)
     reporter.start()
     try:

@@ -124,7 +124,45 @@ def parse_args(
         default="127.0.0.1",
         help="address the metrics endpoint listens on",
     )
-    return parse_with_sources(parser, argv, os.environ if environ is None else environ)
+    cluster = parser.add_argument_group("running several servers as one room (docs/CLUSTER.md)")
+    cluster.add_argument(
+        "--redis",
+        type=_redis_url,
+        default=None,
+        metavar="URL",
+        help="join the cluster whose room is in this Redis, e.g. redis://127.0.0.1:6379/0"
+        " (default: off, one server with its own SQLite store)",
+    )
+    cluster.add_argument(
+        "--node-name",
+        type=_node_name,
+        default=None,
+        help="this server's name in the cluster, unique among the nodes (default: host:port)",
+    )
+    cluster.add_argument(
+        "--node-timeout",
+        type=_node_timeout,
+        default=5.0,
+        help="seconds without a heartbeat after which a node is declared dead",
+    )
+    args = parse_with_sources(parser, argv, os.environ if environ is None else environ)
+    if args.redis is None and args.node_name is not None:
+        parser.error("--node-name needs --redis: a node name only means something in a cluster")
+    return args
+
+
+def _redis_url(text: str) -> str:
+    if not text.startswith(("redis://", "rediss://", "unix://")):
+        raise argparse.ArgumentTypeError(
+            f"must be a Redis URL such as redis://127.0.0.1:6379/0, not {text!r}"
+        )
+    return text
+
+
+def _node_name(text: str) -> str:
+    if not 1 <= len(text) <= 100 or not text.isprintable() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("must be 1 to 100 printable characters without spaces")
+    return text
 
 
 _seconds = in_range(float, 0.0, 86_400.0, above_low=True)
@@ -136,3 +174,4 @@ _io_threads = in_range(int, 1, 64)
 _max_clients = in_range(int, 1, 1_000_000)
 _max_outbuf = in_range(int, 1, 1 << 30)
 _burst = in_range(int, 1, 1_000_000)
+_node_timeout = in_range(float, 2.0, 3_600.0)  # two heartbeats at least

@@ -64,3 +64,12 @@ class StorageFailed(ChatError):
         self, message: str = "the server could not store your message; it was not sent, try again"
     ) -> None:
         super().__init__(message)
+
+
+class Unavailable(ChatError):
+    """The store the room lives in (a cluster's Redis) did not answer: nothing was sent."""
+
+    def __init__(
+        self, message: str = "the room is unreachable for a moment; it was not sent, try again"
+    ) -> None:
+        super().__init__(message)

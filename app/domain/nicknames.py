@@ -116,9 +116,12 @@ class NicknameRegistry:
         return f"{base}{suffix}"
 
     def _usable_suggestion(self) -> str:
-        """A suggestion that passes our own nick rules, trimmed so a suffix still fits."""
-        suggestion = self._suggest_name()
-        try:
-            return validate_nick(suggestion[: MAX_NICK_CHARS - 6])
-        except InvalidNick:
-            return "guest"
+        return usable_suggestion(self._suggest_name)
+
+
+def usable_suggestion(suggest_name: Callable[[], str]) -> str:
+    """A suggestion that passes our own nick rules, trimmed so a suffix still fits."""
+    try:
+        return validate_nick(suggest_name()[: MAX_NICK_CHARS - 6])
+    except InvalidNick:
+        return "guest"

@@ -31,8 +31,8 @@ from app.domain.errors import (
 )
 from app.domain.events import Refusal
 from app.domain.flood import FloodGuard, FloodLimits, FrameKind
-from app.services.chat import ChatService
 from app.services.ports import Clock, EventLog, Recipient
+from app.services.room_api import ChatRoom
 
 DEFAULT_REGISTER_TIMEOUT: Final = 30.0
 
@@ -72,7 +72,7 @@ class Connection:
 
     def __init__(
         self,
-        chat: ChatService,
+        chat: ChatRoom,
         client: Recipient,
         *,
         policy: ConnectionPolicy,

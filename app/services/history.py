@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Final, TypeVar
 
 from app.domain.events import History, HistoryReason, Message
-from app.services.ports import RoomLog
+from app.services.ports import RoomHistory
 
 RESUME_PAGE_MESSAGES: Final = 500
 # Text in one history frame, all messages together: keeps the largest frame (every character
@@ -17,7 +17,7 @@ Kept = TypeVar("Kept", bound=Message)
 
 
 def newest_page(
-    log: RoomLog, reason: HistoryReason, limit: int, before: int | None, at: datetime
+    log: RoomHistory, reason: HistoryReason, limit: int, before: int | None, at: datetime
 ) -> History:
     """The newest `limit` public messages before `before`, oldest first; `more` if older exist."""
     found = log.newest(limit + 1, before)
@@ -26,7 +26,7 @@ def newest_page(
 
 
 def replay(
-    log: RoomLog,
+    log: RoomHistory,
     session_id: str,
     after: int,
     upto: int,

@@ -18,18 +18,11 @@ class LoggedTotals:
     private: int
 
 
-class RoomLog(Protocol):
-    """The room's one order of messages. Appending assigns the id: positive, strictly
-    increasing over public and private messages, never reused (restarts included).
+class RoomHistory(Protocol):
+    """What is read back from the room log: history pages, and a resume's replay."""
 
-    An append is durable when it returns, or raises OSError having recorded nothing a
-    reader could mistake for a message. Safe to call from any thread.
-    """
-
-    def append(self, draft: Draft) -> Message: ...
     def last_id(self) -> int: ...  # the newest id given (0 before the first message)
     def first_kept_id(self) -> int: ...  # messages below this id are no longer held
-    def totals(self) -> LoggedTotals: ...
     def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
         """Up to `limit` messages with an id over `last_id`, in id order: the public ones and
         the private ones that session `visible_to` sent or received."""
@@ -39,6 +32,18 @@ class RoomLog(Protocol):
         """The newest `limit` public messages with an id under `before` (None: of all),
         oldest first."""
         ...
+
+
+class RoomLog(RoomHistory, Protocol):
+    """The room's one order of messages. Appending assigns the id: positive, strictly
+    increasing over public and private messages, never reused (restarts included).
+
+    An append is durable when it returns, or raises OSError having recorded nothing a
+    reader could mistake for a message. Safe to call from any thread.
+    """
+
+    def append(self, draft: Draft) -> Message: ...
+    def totals(self) -> LoggedTotals: ...
 
 
 class SessionStore(Protocol):

@@ -109,9 +109,11 @@ class StatsReporter:
         if self._status is not None:
             self._status.show(status_text(snapshot, per_second, uptime))
             return
+        here = {} if snapshot.here is None else {"users_here": snapshot.here}
         self._events.info(
             "stats",
             users=snapshot.users,
+            **here,
             public_total=snapshot.public_total,
             private_total=snapshot.private_total,
             messages_per_second=round(per_second, 2),

@@ -18,8 +18,9 @@ _CLEAR_LINE = "\x1b[2K"
 def status_text(snapshot: MetricsSnapshot, per_second: float, uptime: float) -> str:
     """The figures in the order a person reads them: who is here, what was said, how busy,
     how long up."""
+    here = "" if snapshot.here is None else f" ({snapshot.here} here)"
     return (
-        f"users {snapshot.users} | public {snapshot.public_total}"
+        f"users {snapshot.users}{here} | public {snapshot.public_total}"
         f" | private {snapshot.private_total} | {per_second:.1f} msg/s | up {_duration(uptime)}"
     )
 

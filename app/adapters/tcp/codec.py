@@ -67,6 +67,7 @@ ERROR_CODES: Final[dict[type[errors.ChatError], ErrorCode]] = {
     errors.RateLimited: "rate_limited",
     errors.ServerFull: "server_full",
     errors.StorageFailed: "storage_failed",
+    errors.Unavailable: "unavailable",
 }
 
 

@@ -24,9 +24,9 @@ from app.adapters.tcp.pass_chunks import PassChunks
 from app.adapters.tcp.peer_log import PeerLog
 from app.adapters.tcp.sockets import discard_unread, safe_to_close, unacknowledged_bytes
 from app.domain.events import ChatEvent, History
-from app.services.chat import ChatService
 from app.services.connection import Connection, Verdict
 from app.services.ports import Clock
+from app.services.room_api import ChatRoom
 
 _RECV_BYTES: Final = 65_536
 
@@ -97,7 +97,7 @@ class TcpConnection:
         peer: str,
         *,
         loop: IoLoop,
-        chat: ChatService,
+        chat: ChatRoom,
         feed: EncodedFeed,
         clock: Clock,
         limits: ConnectionLimits,

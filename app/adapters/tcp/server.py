@@ -22,8 +22,8 @@ from app.adapters.tcp.pass_chunks import PassChunks
 from app.domain.errors import ServerFull
 from app.domain.events import ChatEvent
 from app.domain.metrics import MetricsSnapshot
-from app.services.chat import ChatService
 from app.services.ports import Clock
+from app.services.room_api import ChatRoom
 
 _log = structlog.get_logger()
 # One: the loops share the GIL, and a second loop measured slower (docs/PERFORMANCE.md).
@@ -55,7 +55,7 @@ class ChatServer:
     def __init__(
         self,
         address: tuple[str, int],
-        chat: ChatService,
+        chat: ChatRoom,
         clock: Clock,
         *,
         io_threads: int = DEFAULT_IO_THREADS,
@@ -93,6 +93,10 @@ class ChatServer:
             lambda: acceptor.watch(self._listener, selectors.EVENT_READ, self._accept)
         )
         _log.info("server_listening", host=self.address[0], port=self.address[1])
+
+    def close_listener(self) -> None:
+        """Give the port back without ever serving (start-up failed after it was bound)."""
+        self._listener.close()
 
     def snapshot(self) -> MetricsSnapshot:
         return self._chat.snapshot()

@@ -60,6 +60,7 @@ ErrorCode = Literal[
     "rate_limited",
     "server_full",
     "storage_failed",
+    "unavailable",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The cluster's shared room in Redis: Lua scripts for every write, one stream for the order."""

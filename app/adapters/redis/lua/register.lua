@@ -1,0 +1,15 @@
+-- A node starts (or, fenced, starts over) as a new incarnation: ARGV timeout_ms, ts.
+-- The room is created if Redis holds none. An earlier incarnation of the same name is dead:
+-- its users leave first. Answers {'ok', epoch, new room?}.
+local timeout, ts, epoch = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local created = '0'
+if redis.call('EXISTS', ROOM) == 0 then
+  redis.call('HSET', ROOM, 'last_ms', 0, 'last_seq', 0, 'public', 0, 'private', 0,
+             'epoch', epoch, 'floor', 0)
+  created = '1'
+end
+if redis.call('HEXISTS', P .. 'incarnations', NODE) == 1 then reap(NODE, now_ms(), ts) end
+redis.call('HSET', P .. 'incarnations', NODE, INC)
+redis.call('SET', P .. 'alive:' .. NODE, '1', 'PX', timeout)
+redis.call('SET', P .. 'tick', now_ms())
+return {'ok', redis.call('HGET', ROOM, 'epoch'), created}

@@ -1,0 +1,14 @@
+-- Redis lost the room (flushed, or restarted without its data): start a new one whose ids
+-- carry on after what this node saw. ARGV last_ms, last_seq, public, private, epoch.
+-- Another node may have started it first: then only raise its position to ours.
+local last_ms, last_seq = tonumber(ARGV[5]), tonumber(ARGV[6])
+if redis.call('EXISTS', ROOM) == 0 then
+  redis.call('HSET', ROOM, 'last_ms', last_ms, 'last_seq', last_seq, 'public', ARGV[7],
+             'private', ARGV[8], 'epoch', ARGV[9], 'floor', last_ms)
+elseif redis.call('XLEN', LOG) == 0 then
+  local f = redis.call('HMGET', ROOM, 'last_ms', 'last_seq')
+  if tonumber(f[1]) < last_ms or (tonumber(f[1]) == last_ms and tonumber(f[2]) < last_seq) then
+    redis.call('HSET', ROOM, 'last_ms', last_ms, 'last_seq', last_seq, 'floor', last_ms)
+  end
+end
+return {'ok', redis.call('HGET', ROOM, 'epoch')}

@@ -1,0 +1,204 @@
+"""A node's two threads: the reader (the stream, in order, to this node's clients) and the
+heartbeat (once a second: alive, the dead declared, fenced or a lost room noticed)."""
+
+import threading
+import time
+import uuid
+from typing import Final
+
+import structlog
+
+from app.adapters.redis.entries import message_id
+from app.adapters.redis.scripts import Scripts
+from app.adapters.redis.store import RedisRoomStore
+from app.adapters.storage.cluster_archive import ClusterArchive
+from app.domain.events import Message
+from app.services.cluster_chat import ClusterChatService
+from app.services.cluster_delivery import ClusterDelivery
+from app.services.cluster_ports import Fenced, MessageEntry, RoomLost, StoreUnavailable
+from app.services.cluster_replica import parse_position
+
+_log = structlog.get_logger()
+
+HEARTBEAT_EVERY: Final = 1.0
+_READ_BATCH: Final = 1000
+_READ_BLOCK: Final = 0.5
+_CATCH_UP_BATCH: Final = 2000
+
+
+class NodeStartFailed(Exception):
+    """Said once, at start-up: the node cannot join the cluster."""
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        store: RedisRoomStore,
+        chat: ClusterChatService,
+        delivery: ClusterDelivery,
+        archive: ClusterArchive,
+        *,
+        node_timeout: float,
+        resume_grace: float,
+        max_waiting: int,
+    ) -> None:
+        self._store = store
+        self._scripts: Scripts = store.scripts
+        self._chat = chat
+        self._delivery = delivery
+        self._archive = archive
+        self._timeout_ms = int(node_timeout * 1000)
+        self._grace_ms = int(resume_grace * 1000)
+        self._max_waiting = max_waiting
+        self._stopped = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._read_forever, name="cluster-reader", daemon=True),
+            threading.Thread(target=self._beat_forever, name="cluster-heartbeat", daemon=True),
+        ]
+        self._unavailable_since: float | None = None
+
+    # --- life -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Join the cluster: register, bring the log files up to date, follow the stream."""
+        try:
+            epoch, created = self._register()
+            state = self._store.state()
+            self._catch_up(state.position)
+        except (StoreUnavailable, RoomLost, Fenced, OSError) as error:
+            raise NodeStartFailed(f"cannot join the cluster: {error}") from error
+        self._delivery.start_at(state)
+        _log.info(
+            "cluster_joined",
+            node=self._scripts.node,
+            room="new" if created else "existing",
+            epoch=epoch,
+            position=state.position,
+            users=len(state.online),
+        )
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """After the clients were told: this node's users leave; its name is free."""
+        self._stopped.set()
+        try:
+            self._scripts.call("deregister", _stamp_now())
+        except (StoreUnavailable, RoomLost, Fenced) as error:
+            _log.warning("cluster_leave_failed", reason=str(error), then="the others time us out")
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+
+    def _register(self) -> tuple[str, bool]:
+        result = self._scripts.call("register", self._timeout_ms, _stamp_now(), uuid.uuid4().hex)
+        return str(result[1]), result[2] == "1"
+
+    def _catch_up(self, upto: str) -> None:
+        """Messages the log files lack, from where they stop up to `upto`."""
+        after = self._archive.written.position
+        if parse_position(after) >= parse_position(upto):
+            return
+        while True:
+            entries = self._store.entries(after, upto, _CATCH_UP_BATCH)
+            if not entries:
+                return
+            messages: list[Message] = [
+                entry.message for entry in entries if isinstance(entry, MessageEntry)
+            ]
+            self._archive.write(messages, entries[-1].position)
+            after = entries[-1].position
+            if len(entries) < _CATCH_UP_BATCH:
+                return
+
+    # --- the reader -----------------------------------------------------------------------
+
+    def _read_forever(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                entries = self._store.read(self._delivery.position, _READ_BATCH, _READ_BLOCK)
+            except StoreUnavailable as error:
+                self._unavailable(error)
+                self._stopped.wait(0.2)
+                continue
+            except Exception as error:  # a bug of ours or a foreign entry: say it, go on
+                _log.error("cluster_read_failed", error=repr(error))
+                self._stopped.wait(0.5)
+                continue
+            self._available()
+            if not self._delivery.apply(entries):
+                self._gap(entries[0].position)
+
+    def _gap(self, found: str) -> None:
+        """Entries are missing before `found`: delivering on would be out of order. This
+        node's clients reconnect (and resume from the store); the reader carries on there."""
+        closed = self._delivery.restart_at(self._store.state())
+        _log.error("cluster_gap", found=found, clients_closed=closed)
+
+    # --- the heartbeat --------------------------------------------------------------------
+
+    def _beat_forever(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_EVERY):
+            try:
+                self._beat()
+            except StoreUnavailable as error:
+                self._unavailable(error)
+            except Fenced:
+                self._fenced()
+            except RoomLost:
+                self._room_lost()
+            except Exception as error:  # a bug of ours: say it, keep beating
+                _log.error("cluster_heartbeat_failed", error=repr(error))
+
+    def _beat(self) -> None:
+        self._chat.retry_drops()
+        result = self._scripts.call(
+            "tick", self._timeout_ms, self._grace_ms, self._max_waiting, _stamp_now()
+        )
+        self._available()
+        epoch, reaped = result[1], result[2:]
+        for name in reaped:
+            _log.warning("cluster_node_lost", node=name)
+        if epoch != self._delivery.replica.epoch:
+            self._room_lost()
+
+    def _fenced(self) -> None:
+        """Declared dead while we were away: what we hold is stale. Clients reconnect, and
+        this node joins again as a new incarnation."""
+        closed = self._delivery.close_local()
+        self._scripts.new_incarnation()
+        _log.error("cluster_fenced", node=self._scripts.node, clients_closed=closed)
+        try:
+            self._register()
+        except (StoreUnavailable, RoomLost) as error:
+            _log.error("cluster_rejoin_failed", reason=str(error))
+
+    def _room_lost(self) -> None:
+        """The store lost the room: a new one begins where this node saw the old one end."""
+        replica = self._delivery.replica
+        last_ms, last_seq = parse_position(self._delivery.position)
+        self._scripts.call(
+            "seed", last_ms, last_seq, replica.public, replica.private, uuid.uuid4().hex
+        )
+        self._scripts.new_incarnation()
+        self._register()
+        state = self._store.state()
+        closed = self._delivery.restart_at(state)
+        _log.error("cluster_room_lost", new_epoch=state.epoch, clients_closed=closed)
+
+    def _unavailable(self, error: Exception) -> None:
+        if self._unavailable_since is None:
+            self._unavailable_since = time.monotonic()
+            _log.error("cluster_store_unavailable", reason=str(error))
+
+    def _available(self) -> None:
+        if self._unavailable_since is not None:
+            away = time.monotonic() - self._unavailable_since
+            self._unavailable_since = None
+            _log.info("cluster_store_back", after_seconds=round(away, 1))
+
+
+def _stamp_now() -> str:
+    return str(time.time_ns() // 1000)
+
+
+__all__ = ["ClusterNode", "NodeStartFailed", "message_id"]

@@ -1,0 +1,192 @@
+"""RedisRoomStore: the cluster's ClusterStore and its RoomLog (history, resume) in Redis."""
+
+import functools
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import redis
+
+from app.adapters.redis.entries import entry_of, stamp
+from app.adapters.redis.scripts import Scripts
+from app.domain.events import Message, PublicMessage
+from app.services.cluster_ports import (
+    Entry,
+    MessageEntry,
+    Refused,
+    Resumed,
+    RoomState,
+    StoreUnavailable,
+)
+from app.services.ports import LoggedTotals
+
+DEFAULT_PREFIX: Final = "{chatroom}:"
+_SCAN_BATCH: Final = 500
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RedisRoomStore:
+    """One node's view of the shared room. `nick_key` folds a nick to its look-alike-proof
+    key and `fold` to its case-insensitive one, exactly as the single server's registry."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        reader: redis.Redis,
+        *,
+        node: str,
+        nick_key: Callable[[str], str],
+        fold: Callable[[str], str],
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        self.scripts = Scripts(client, prefix, node)
+        self._client = client
+        self._reader = reader  # blocking stream reads get a connection of their own
+        self._log_key = prefix + "log"
+        self._room_key = prefix + "room"
+        self._nick_key = nick_key
+        self._fold = fold
+
+    # --- ClusterStore: writes -------------------------------------------------------------
+
+    def open(self, session: str, nick: str, hello: str, token: str, at: datetime) -> int:
+        key, fold = self._nick_key(nick), self._fold(nick)
+        result = self.scripts.write(
+            "open", session, nick, key, fold, digest(token), hello, stamp(at)
+        )
+        return int(result[1])
+
+    def resume(self, used: str, token: str, hello: str, at: datetime) -> Resumed | None:
+        try:
+            result = self.scripts.write("resume", digest(used), digest(token), hello, stamp(at))
+        except Refused:
+            return None
+        return Resumed(session=result[1], nick=result[2], first_id=int(result[3]))
+
+    def confirm(self, session: str) -> None:
+        self.scripts.write("confirm", session)
+
+    def say(self, session: str, text: str, at: datetime) -> int:
+        return int(self.scripts.write("say", session, text, stamp(at))[1])
+
+    def whisper(self, session: str, to: str, text: str, at: datetime) -> int:
+        return int(self.scripts.write("whisper", session, self._fold(to), text, stamp(at))[1])
+
+    def rename(self, session: str, nick: str, at: datetime) -> str:
+        key, fold = self._nick_key(nick), self._fold(nick)
+        return str(self.scripts.write("rename", session, nick, key, fold, stamp(at))[1])
+
+    def leave(
+        self, session: str, *, ends: bool, reason: str, message: str | None, at: datetime
+    ) -> None:
+        how = "quit" if ends else "drop"
+        self.scripts.write("leave", session, how, reason, message or "", stamp(at))
+
+    # --- ClusterStore: reads --------------------------------------------------------------
+
+    def state(self) -> RoomState:
+        result = self.scripts.call("snapshot")
+        epoch, position, public, private = result[0], result[1], int(result[2]), int(result[3])
+        pairs = result[5:]
+        online = {pairs[index]: pairs[index + 1] for index in range(0, len(pairs), 2)}
+        return RoomState(epoch, position, public, private, online)
+
+    def read(self, after: str, limit: int, block_seconds: float) -> Sequence[Entry]:
+        try:
+            answer = self._reader.xread(
+                {self._log_key: after}, count=limit, block=max(1, int(block_seconds * 1000))
+            )
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise StoreUnavailable(str(error) or type(error).__name__) from error
+        if not answer:
+            return []
+        return [entry_of(position, fields) for position, fields in _stream_rows(answer)]
+
+    def entries(self, after: str, before: str, limit: int) -> Sequence[Entry]:
+        """Entries after `after` up to `before` (inclusive), at most `limit`: a catch-up read."""
+        rows = self._range(f"({after}", before, limit)
+        return [entry_of(position, fields) for position, fields in rows]
+
+    # --- RoomLog (what history and resume read) -------------------------------------------
+
+    def last_id(self) -> int:
+        return int(self._hget(self._room_key, "last_ms") or 0)
+
+    def first_kept_id(self) -> int:
+        return int(self._hget(self._room_key, "floor") or 0) + 1
+
+    def totals(self) -> LoggedTotals:
+        public, private = self._guarded(
+            lambda: self._client.hmget(self._room_key, ["public", "private"])
+        )
+        return LoggedTotals(public=int(public or 0), private=int(private or 0))
+
+    def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
+        found: list[Message] = []
+        start = f"({last_id}-0" if last_id else "-"
+        while len(found) < limit:
+            rows = self._range(start, "+", _SCAN_BATCH)
+            for position, fields in rows:
+                entry = entry_of(position, fields)
+                if (
+                    isinstance(entry, MessageEntry)
+                    and visible_to
+                    in (
+                        entry.sender_session,
+                        entry.recipient_session or entry.sender_session,
+                    )
+                ) or (isinstance(entry, MessageEntry) and entry.recipient_session is None):
+                    found.append(entry.message)
+            if len(rows) < _SCAN_BATCH:
+                break
+            start = f"({rows[-1][0]}"
+        return found[:limit]
+
+    def newest(self, limit: int, before: int | None = None) -> list[PublicMessage]:
+        found: list[PublicMessage] = []
+        end = f"({before}-0" if before is not None else "+"
+        while len(found) < limit:
+            rows: list[tuple[str, dict[str, str]]] = self._guarded(
+                functools.partial(self._client.xrevrange, self._log_key, end, "-", _SCAN_BATCH)
+            )
+            for position, fields in rows:
+                if fields.get("k") == "pub":
+                    message = entry_of(position, fields)
+                    assert isinstance(message, MessageEntry)
+                    assert isinstance(message.message, PublicMessage)
+                    found.append(message.message)
+                    if len(found) == limit:
+                        break
+            if len(rows) < _SCAN_BATCH:
+                break
+            end = f"({rows[-1][0]}"
+        return found[::-1]
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _range(self, start: str, end: str, limit: int) -> list[tuple[str, dict[str, str]]]:
+        return list(
+            self._guarded(lambda: self._client.xrange(self._log_key, start, end, count=limit))
+        )
+
+    def _hget(self, key: str, field: str) -> str | None:
+        return self._guarded(lambda: self._client.hget(key, field))  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _guarded(read: Callable[[], Any]) -> Any:
+        """A read, its connection failures as OSError (what RoomLog readers expect)."""
+        try:
+            return read()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise OSError(str(error)) from error
+
+
+def _stream_rows(answer: Any) -> list[tuple[str, dict[str, str]]]:
+    """XREAD's answer for one stream (a list in RESP2, a dict in RESP3) as its rows."""
+    if isinstance(answer, dict):
+        return list(next(iter(answer.values()))[0])
+    return list(answer[0][1])

@@ -1,0 +1,327 @@
+"""ClusterChatService: the room's use cases on one node of a cluster.
+
+Every change to the room is a write to the shared store, which gives it its place in the
+stream (and a message its id); nothing is delivered here on the strength of a write. The
+node's reader applies the stream in order (ClusterDelivery) and delivers to this node's
+clients, the writer's own echo included. So every node delivers the same entries in the
+same order, whichever node accepted them.
+"""
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID, ResumeRequest
+from app.domain.errors import (
+    AlreadyRegistered,
+    InvalidFrame,
+    NickTaken,
+    NoSuchUser,
+    NotRegistered,
+    ServerClosing,
+    StorageFailed,
+    Unavailable,
+)
+from app.domain.events import NickChanged, Pong, ServerShutdown, StatsReport, UserList
+from app.domain.metrics import MetricsSnapshot
+from app.domain.nicknames import usable_suggestion, validate_nick
+from app.domain.text import validate_text
+from app.services.chat import Departure, _goodbye
+from app.services.cluster_clients import NodeClients, PendingHello
+from app.services.cluster_delivery import ClusterDelivery
+from app.services.cluster_ports import ClusterStore, Fenced, Refused, RoomLost, StoreUnavailable
+from app.services.cluster_replica import Replica
+from app.services.history import newest_page
+from app.services.membership import Joined, RoomSettings
+from app.services.ports import Clock, EventLog, NoTelemetry, Recipient, RoomHistory, Telemetry
+
+# Random names tried for a newcomer whose nick is taken, before a numbered one.
+_SUGGESTIONS: int = 20
+_NUMBERED: int = 1000
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """The store's failures as the client hears them: nothing was sent."""
+    try:
+        yield
+    except (StoreUnavailable, Fenced, RoomLost) as error:
+        raise Unavailable() from error
+
+
+class ClusterChatService:
+    """Safe to call from any thread. The lock guards this node's own state only: it is never
+    held while waiting for the store, except by the reader applying what it read."""
+
+    def __init__(
+        self,
+        *,
+        store: ClusterStore,
+        log: RoomHistory,
+        clock: Clock,
+        suggest_name: Callable[[], str],
+        make_secret: Callable[[], str],
+        events: EventLog,
+        delivery: ClusterDelivery,
+        settings: RoomSettings | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self._store = store
+        self._log = log
+        self._clock = clock
+        self._suggest_name = suggest_name
+        self._make_secret = make_secret
+        self._events = events
+        self._settings = settings or RoomSettings()
+        self._delivery = delivery
+        self.feed = delivery.feed
+        self._lock: threading.Lock = delivery.lock
+        self._clients: NodeClients = delivery.clients
+        self._replica: Replica = delivery.replica
+        self._closing = False
+        self._unsent_drops: list[tuple[str, str, datetime]] = []  # retried at each tick
+
+    # --- joining and leaving --------------------------------------------------------------
+
+    def join(
+        self, client: Recipient, wanted: str | None, resume: ResumeRequest | None = None
+    ) -> Joined:
+        wanted = None if wanted is None else validate_nick(wanted)
+        hello, token = self._make_secret(), self._make_secret()
+        with self._lock:
+            self._refuse_if_closing()
+            if client in self._clients.session_of:
+                raise AlreadyRegistered(
+                    self._replica.online.get(self._clients.session_of[client], "")
+                )
+            self._clients.expect(hello, PendingHello(client, wanted, token, resume))
+        try:
+            with _store_errors():
+                now = self._clock.now()
+                resumed = None
+                if resume is not None:
+                    resumed = self._store.resume(resume.token, token, hello, now)
+                if resumed is not None:
+                    session, nick, renamed = resumed.session, resumed.nick, False
+                else:
+                    session = self._make_secret()
+                    nick = self._claim(session, wanted, hello, token, now)
+                    renamed = wanted is not None and nick != wanted
+        except BaseException:
+            with self._lock:
+                self._clients.forget_hello(client)
+            raise
+        with self._lock:
+            if hello in self._clients.pending or client in self._clients.client_of.values():
+                self._clients.speaks_for(client, session)
+        return Joined(nick=nick, renamed=renamed, resumed=resumed is not None)
+
+    def _claim(
+        self, session: str, wanted: str | None, hello: str, token: str, now: datetime
+    ) -> str:
+        """The nick asked for if it is free anywhere in the cluster, else a free random one."""
+        candidates = [wanted] if wanted is not None else []
+        candidates += [usable_suggestion(self._suggest_name) for _ in range(_SUGGESTIONS)]
+        base = candidates[-1]
+        candidates += [f"{base}{suffix}" for suffix in range(2, _NUMBERED)]
+        for nick in candidates:
+            try:
+                self._store.open(session, nick, hello, token, now)
+            except Refused:
+                continue
+            return nick
+        raise Unavailable("no free nickname was found; try again with another")
+
+    def confirm(self, client: Recipient) -> None:
+        with self._lock:
+            session = self._clients.session_of.get(client)
+        if session is not None:  # if this fails, the old token stays good a little longer
+            with contextlib.suppress(StoreUnavailable, Fenced, RoomLost):
+                self._store.confirm(session)
+
+    def quit(self, client: Recipient, reason: str, said: str | None = None) -> Departure | None:
+        message, dropped = _goodbye(said)
+        with self._lock:
+            session = self._clients.detach(client)
+            nick = self._replica.online.get(session or "", None)
+        if session is None:
+            return None
+        try:
+            self._store.leave(
+                session, ends=True, reason=reason, message=message, at=self._clock.now()
+            )
+        except (StoreUnavailable, Fenced, RoomLost, Refused):
+            self._drop_later(session, reason)
+        return Departure(nick=nick or "", message=message, dropped=dropped)
+
+    def drop(self, client: Recipient, reason: str) -> str | None:
+        with self._lock:
+            session = self._clients.detach(client)
+            nick = self._replica.online.get(session or "", None)
+        if session is None:
+            return None
+        try:
+            self._store.leave(
+                session, ends=False, reason=reason, message=None, at=self._clock.now()
+            )
+        except Refused:
+            pass  # taken over by another node meanwhile: that one speaks for it
+        except (StoreUnavailable, Fenced, RoomLost):
+            self._drop_later(session, reason)
+        return nick
+
+    def _drop_later(self, session: str, reason: str) -> None:
+        """The store missed a leave: held here still, the session must not linger as online."""
+        with self._lock:
+            self._unsent_drops.append((session, reason, self._clock.now()))
+
+    def retry_drops(self) -> None:
+        """The heartbeat's chance to send the leaves the store missed (each at most once)."""
+        with self._lock:
+            drops, self._unsent_drops = self._unsent_drops, []
+        for index, (session, reason, at) in enumerate(drops):
+            try:
+                self._store.leave(session, ends=False, reason=reason, message=None, at=at)
+            except Refused:
+                continue
+            except (StoreUnavailable, Fenced, RoomLost):
+                with self._lock:
+                    self._unsent_drops[:0] = drops[index:]
+                return
+
+    def shut_down(self, reason: str) -> ServerShutdown:
+        """This node stops: its clients are told; their sessions wait the grace elsewhere."""
+        with self._lock:
+            self._closing = True
+            event = ServerShutdown(reason=reason, at=self._clock.now())
+            self.feed.publish(event)
+            self._clients.clear()
+            return event
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    # --- saying things --------------------------------------------------------------------
+
+    def say_public(self, client: Recipient, text: str) -> int:
+        session = self._speaker(client)
+        validate_text(text)
+        with _store_errors():
+            message_id = self._accepted(lambda: self._store.say(session, text, self._clock.now()))
+        self.telemetry.message_accepted("public")
+        return message_id
+
+    def say_private(self, client: Recipient, to: str, text: str) -> int:
+        session = self._speaker(client)
+        validate_text(text)
+        with _store_errors():
+            try:
+                message_id = self._accepted(
+                    lambda: self._store.whisper(session, to, text, self._clock.now())
+                )
+            except Refused as refused:
+                if refused.why == "nouser":
+                    raise NoSuchUser(to) from None
+                raise NotRegistered() from None
+        self.telemetry.message_accepted("private")
+        return message_id
+
+    def rename(self, client: Recipient, wanted: str) -> NickChanged:
+        session = self._speaker(client)
+        nick = validate_nick(wanted)
+        now = self._clock.now()
+        with self._lock:
+            current = self._replica.online.get(session)
+        if current == nick:  # nobody else needs to hear of a "change" to the very same nick
+            event = NickChanged(old=nick, new=nick, at=now)
+            client.deliver(event)
+            return event
+        with _store_errors():
+            try:
+                old = self._store.rename(session, nick, now)
+            except Refused as refused:
+                if refused.why == "taken":
+                    raise NickTaken(nick) from None
+                raise NotRegistered() from None
+        return NickChanged(old=old, new=nick, at=now)
+
+    def _accepted(self, write: Callable[[], int]) -> int:
+        started = time.perf_counter()  # for monitoring only
+        try:
+            return write()
+        finally:
+            self.telemetry.append_took(time.perf_counter() - started)
+
+    # --- asking ---------------------------------------------------------------------------
+
+    def list_users(self, client: Recipient) -> None:
+        with self._lock:
+            self._asking(client)
+            client.deliver(UserList(users=self._replica.nicks(), at=self._clock.now()))
+
+    def report_stats(self, client: Recipient) -> None:
+        with self._lock:
+            self._asking(client)
+            client.deliver(
+                StatsReport(
+                    users=len(self._replica.online),
+                    public_total=self._replica.public,
+                    private_total=self._replica.private,
+                    at=self._clock.now(),
+                )
+            )
+
+    def ping(self, client: Recipient, token: str | None) -> None:
+        with self._lock:
+            self._asking(client)
+            client.deliver(Pong(token=token, at=self._clock.now()))
+
+    def history(self, client: Recipient, before: int | None, limit: int) -> None:
+        if not 1 <= limit <= HISTORY_MAX_LIMIT:
+            raise InvalidFrame(f"a history limit is 1 to {HISTORY_MAX_LIMIT}, not {limit}")
+        if before is not None and not 1 <= before <= MAX_ID:
+            raise InvalidFrame(f"a history 'before' is an id from 1 to {MAX_ID}")
+        with self._lock:
+            self._asking(client)
+        try:
+            page = newest_page(self._log, "request", limit, before, self._clock.now())
+        except OSError as error:
+            raise StorageFailed("the server could not read the room's history") from error
+        client.deliver(page)
+
+    def is_registered(self, client: Recipient) -> bool:
+        with self._lock:
+            return client in self._clients.session_of
+
+    def snapshot(self) -> MetricsSnapshot:
+        with self._lock:
+            return MetricsSnapshot(
+                users=len(self._replica.online),
+                public_total=self._replica.public,
+                private_total=self._replica.private,
+                here=len(self._clients.session_of),
+            )
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _speaker(self, client: Recipient) -> str:
+        with self._lock:
+            self._refuse_if_closing()
+            try:
+                return self._clients.session_of[client]
+            except KeyError:
+                raise NotRegistered() from None
+
+    def _asking(self, client: Recipient) -> None:
+        self._refuse_if_closing()
+        if client not in self._clients.session_of:
+            raise NotRegistered()
+
+    def _refuse_if_closing(self) -> None:
+        if self._closing:
+            raise ServerClosing()

@@ -1,0 +1,192 @@
+"""ClusterDelivery: a node applies the room's stream, in order, to its own clients.
+
+For each batch the reader brings: the messages' lines go to the node's log files first, then
+each entry is delivered: a public message, join, leave or nick change to the feed (every
+client here follows it), a private message to its two ends if they are here, and the welcome
+of a client of this node whose join it is (its feed starts right after that join).
+"""
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from app.domain.events import (
+    NickChanged,
+    PrivateMessage,
+    PublicMessage,
+    ServerShutdown,
+    UserJoined,
+    UserLeft,
+    Welcome,
+)
+from app.services.cluster_clients import NodeClients, PendingHello
+from app.services.cluster_ports import (
+    Archive,
+    Entry,
+    JoinEntry,
+    LeaveEntry,
+    MessageEntry,
+    NickEntry,
+    RoomState,
+)
+from app.services.cluster_replica import Replica, follows
+from app.services.feed import RoomFeed
+from app.services.history import newest_page, replay
+from app.services.membership import RoomSettings
+from app.services.ports import Clock, EventLog, Recipient, RoomHistory, Telemetry
+
+RECONNECT_REASON = "this server lost its place in the room; reconnect to resume"
+
+
+class ClusterDelivery:
+    def __init__(
+        self,
+        *,
+        node: str,
+        log: RoomHistory,
+        archive: Archive,
+        clock: Clock,
+        events: EventLog,
+        settings: RoomSettings,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        self.node = node
+        self.lock = threading.Lock()
+        self.feed = RoomFeed()
+        self.clients = NodeClients()
+        self.replica = Replica()
+        self._log = log
+        self._archive = archive
+        self._clock = clock
+        self._events = events
+        self._settings = settings
+        self._telemetry = telemetry
+        self.on_applied: Callable[[Sequence[Entry]], None] = lambda _entries: None
+
+    def start_at(self, state: RoomState) -> None:
+        with self.lock:
+            self.replica.reset(state)
+
+    @property
+    def position(self) -> str:
+        with self.lock:
+            return self.replica.position
+
+    def apply(self, entries: Sequence[Entry]) -> bool:
+        """Deliver a batch read after `position`. False (nothing applied) if the batch does
+        not carry on exactly from there: a gap this node cannot fill."""
+        with self.lock:
+            if not entries or not follows(self.replica.position, entries[0].position):
+                return not entries
+            messages = [entry.message for entry in entries if isinstance(entry, MessageEntry)]
+            if messages:
+                try:
+                    self._archive.write(messages, entries[-1].position)
+                except OSError as error:  # accepted already: delivered, and the operator told
+                    self._events.error("log_write_failed", reason=str(error))
+            previous = entries[0].position
+            for entry in entries:
+                if entry is not entries[0] and not follows(previous, entry.position):
+                    self._events.error("stream_gap", after=previous, found=entry.position)
+                    return False
+                self._deliver(entry)
+                self.replica.apply(entry)
+                previous = entry.position
+        self.on_applied(entries)
+        return True
+
+    def close_local(self, reason: str = RECONNECT_REASON) -> int:
+        """Every client of this node is told to reconnect (and resume), then closed."""
+        with self.lock:
+            clients = self.clients.everyone()
+            self.clients.clear()
+            farewell = ServerShutdown(reason=reason, at=self._clock.now())
+            for client in clients:
+                client.unfollow()
+                client.deliver(farewell)
+                client.end(reason)
+            return len(clients)
+
+    def restart_at(self, state: RoomState, reason: str = RECONNECT_REASON) -> int:
+        """The room began anew in the store: start there, this node's clients reconnecting."""
+        closed = self.close_local(reason)
+        self.start_at(state)
+        return closed
+
+    # --- one entry, under the lock --------------------------------------------------------
+
+    def _deliver(self, entry: Entry) -> None:
+        match entry:
+            case MessageEntry(message=PublicMessage() as public):
+                self.feed.publish(public)
+            case MessageEntry(message=PrivateMessage() as private):
+                ends = (entry.recipient_session, entry.sender_session)
+                for member in dict.fromkeys(
+                    client
+                    for session in ends
+                    if (client := self.clients.client_of.get(session or ""))
+                ):
+                    member.deliver(private)
+            case JoinEntry():
+                self.feed.publish(UserJoined(nick=entry.nick, at=entry.at))
+                pending = self.clients.arrived(entry.hello) if entry.node == self.node else None
+                if pending is not None:
+                    self._welcome(entry, pending)
+            case LeaveEntry():
+                self._replaced(entry.session)
+                self.feed.publish(
+                    UserLeft(
+                        nick=entry.nick, reason=entry.reason, at=entry.at, message=entry.message
+                    )
+                )
+            case NickEntry():
+                self.feed.publish(NickChanged(old=entry.old, new=entry.new, at=entry.at))
+
+    def _replaced(self, session: str) -> None:
+        """A leave this node did not write for a client it holds: its session was taken
+        over by a resume elsewhere, or this node was declared dead. The client is closed."""
+        client = self.clients.client_of.get(session)
+        if client is not None and self.clients.session_of.get(client) == session:
+            self.clients.detach(client)
+            client.end("replaced")
+
+    def _welcome(self, entry: JoinEntry, pending: PendingHello) -> None:
+        client = pending.client
+        self.clients.attach(client, entry.session)
+        client.follow()
+        online = {**self.replica.online, entry.session: entry.nick}
+        last_id = self.replica.last_id
+        now = self._clock.now()
+        client.deliver(
+            Welcome(
+                nick=entry.nick,
+                requested=pending.wanted,
+                renamed=not entry.resumed
+                and pending.wanted is not None
+                and entry.nick != pending.wanted,
+                users=tuple(sorted(online.values(), key=lambda nick: (nick.casefold(), nick))),
+                at=now,
+                resume_token=pending.token if self._settings.resume_grace > 0 else None,
+                resumed=entry.resumed,
+                last_id=last_id,
+            )
+        )
+        if entry.resumed and pending.resume is not None:
+            after = min(max(pending.resume.last_id, entry.first_id), last_id)
+            try:
+                gap = after < last_id and self._log.first_kept_id() > after + 1
+            except OSError:
+                gap = False
+            client.deliver_pages(
+                replay(self._log, entry.session, after, last_id, gap=gap, now=self._clock.now)
+            )
+        elif self._settings.backlog and entry.first_id:
+            self._send_backlog(client, now)
+
+    def _send_backlog(self, client: Recipient, now: datetime) -> None:
+        try:
+            page = newest_page(self._log, "backlog", self._settings.backlog, None, now)
+        except OSError:
+            return  # a welcome without a backlog beats no welcome
+        if page.messages:
+            client.deliver(page)

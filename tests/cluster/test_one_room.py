@@ -1,0 +1,157 @@
+"""Several nodes are one room: one order, one set of nicks, the same logs everywhere."""
+
+import threading
+from pathlib import Path
+
+from tests.cluster.conftest import NodeProcess, StartNode, until
+from tests.wire_client import Frame, WireClient
+
+SENDERS = 8
+EACH = 40
+
+
+def joined(node: NodeProcess, nick: str | None) -> tuple[WireClient, Frame]:
+    client = WireClient(node.address)
+    return client, client.hello(nick)
+
+
+def publics(client: WireClient, count: int) -> list[Frame]:
+    """The next `count` public messages this client is sent, skipping everything else."""
+    found: list[Frame] = []
+    while len(found) < count:
+        frame = client.recv()
+        if frame["type"] == "public":
+            found.append(frame)
+    return found
+
+
+def test_every_node_delivers_the_same_order_and_writes_the_same_logs(
+    start_node: StartNode,
+) -> None:
+    nodes = [start_node(f"node{index}", "--rate", "0") for index in range(3)]
+    listeners = [joined(node, f"listener{index}")[0] for index, node in enumerate(nodes)]
+    senders = [joined(nodes[index % 3], f"sender{index}")[0] for index in range(SENDERS)]
+    for listener in listeners:
+        listener.drain()
+
+    def burst(index: int, sender: WireClient) -> None:
+        for number in range(EACH):
+            sender.send({"type": "public", "text": f"s{index} m{number}"})
+
+    threads = [
+        threading.Thread(target=burst, args=(index, sender)) for index, sender in enumerate(senders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    total = SENDERS * EACH
+    seen = [publics(listener, total) for listener in listeners]
+    orders = [[(frame["id"], frame["from"], frame["text"]) for frame in got] for got in seen]
+    assert orders[0] == orders[1] == orders[2]
+    ids = [message_id for message_id, _, _ in orders[0]]
+    assert ids == sorted(ids) and len(set(ids)) == total
+    # Each sender's own messages in the order it sent them, and its echoes in the same order.
+    for index, sender in enumerate(senders):
+        mine = [text for _, sender_nick, text in orders[0] if sender_nick == f"sender{index}"]
+        assert mine == [f"s{index} m{number}" for number in range(EACH)]
+        echoes = publics(sender, total)
+        assert [(f["id"], f["from"], f["text"]) for f in echoes] == orders[0]
+    # Delivered only once written: the files are complete, and byte for byte the same.
+    logs = [Path(node.log_dir / "messages.txt").read_bytes() for node in nodes]
+    assert logs[0] == logs[1] == logs[2]
+    assert len(logs[0].splitlines()) == total
+
+
+def test_nicks_are_unique_across_nodes_case_and_look_alikes_included(
+    start_node: StartNode,
+) -> None:
+    nodes = [start_node() for _ in range(4)]
+    results: list[Frame] = []
+    clients: list[WireClient] = []
+    lock = threading.Lock()
+
+    def race(node: NodeProcess, nick: str) -> None:
+        client, welcome = joined(node, nick)
+        with lock:
+            results.append(welcome)
+            clients.append(client)
+
+    spellings = ["ada", "ADA", "Ada", "\u0430da"]  # the last with a Cyrillic "a"
+    threads = [
+        threading.Thread(target=race, args=(nodes[index % 4], spellings[index % 4]))
+        for index in range(50)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    winners = [welcome for welcome in results if not welcome["renamed"]]
+    assert len(winners) == 1
+    nicks = [welcome["nick"].casefold() for welcome in results]
+    assert len(set(nicks)) == 50
+    listing = clients[0]
+    listing.send({"type": "users"})
+    users = until(lambda: _users_when(listing, 50), 10, "everyone listed")
+    assert sorted(nick.casefold() for nick in users) == sorted(nicks)
+
+
+def _users_when(client: WireClient, count: int) -> list[str] | None:
+    while True:
+        frame = client.recv()
+        if frame["type"] == "users":
+            if len(frame["users"]) == count:
+                return list(frame["users"])
+            client.send({"type": "users"})
+            return None
+
+
+def test_private_messages_users_stats_and_renames_reach_across_nodes(
+    start_node: StartNode,
+) -> None:
+    first, second = start_node(), start_node()
+    ann, ann_welcome = joined(first, "ann")
+    bob, bob_welcome = joined(second, "bob")
+    assert bob_welcome["users"] == ["ann", "bob"]
+    assert ann.expect("join")["nick"] == "bob"
+
+    bob.send({"type": "private", "to": "ANN", "text": "psst"})
+    got = ann.expect("private")
+    echo = bob.expect("private")
+    assert got == echo and got["from"] == "bob" and got["to"] == "ann"
+
+    ann.send({"type": "nick", "nick": "anna"})
+    assert bob.expect("nick") == {**ann.expect("nick")} and True
+    bob.send({"type": "nick", "nick": "Anna"})
+    refusal = bob.expect("error")
+    assert refusal["code"] == "nick_taken"
+
+    bob.send({"type": "stats"})
+    stats = bob.expect("stats")
+    assert (stats["users"], stats["public_total"], stats["private_total"]) == (2, 0, 1)
+
+    ann.send({"type": "quit", "reason": "off to bed"})
+    leave = bob.expect("leave")
+    assert (leave["nick"], leave["reason"], leave.get("message")) == ("anna", "quit", "off to bed")
+    bob.send({"type": "users"})
+    assert bob.expect("users")["users"] == ["bob"]
+    assert first.log_lines("private_messages.txt") == second.log_lines("private_messages.txt")
+    del ann_welcome
+
+
+def test_history_and_backlog_come_from_the_shared_room(start_node: StartNode) -> None:
+    first, second = start_node(), start_node("node2", "--backlog", "2")
+    ann, _ = joined(first, "ann")
+    for number in range(3):
+        ann.send({"type": "public", "text": f"m{number}"})
+        ann.expect("public")
+    bob = WireClient(second.address)
+    bob.hello("bob")
+    backlog = bob.expect("history")
+    assert [m["text"] for m in backlog["messages"]] == ["m1", "m2"]
+    assert backlog["more"] is True
+    bob.send({"type": "history", "before": backlog["messages"][0]["id"], "limit": 5})
+    older = bob.expect("history")
+    assert [m["text"] for m in older["messages"]] == ["m0"]
