@@ -174,4 +174,5 @@ _io_threads = in_range(int, 1, 64)
 _max_clients = in_range(int, 1, 1_000_000)
 _max_outbuf = in_range(int, 1, 1 << 30)
 _burst = in_range(int, 1, 1_000_000)
-_node_timeout = in_range(float, 2.0, 3_600.0)  # two heartbeats at least
+# Above a heartbeat (1 s) plus the pause that counts as Redis being away (1.5 s): see tick.lua.
+_node_timeout = in_range(float, 3.0, 3_600.0)

@@ -41,6 +41,8 @@ from app.services.ports import Clock, EventLog, NoTelemetry, Recipient, RoomHist
 # Random names tried for a newcomer whose nick is taken, before a numbered one.
 _SUGGESTIONS: int = 20
 _NUMBERED: int = 1000
+# At a stop, how long the node waits for the stream to bring what was accepted before it.
+_CATCH_UP_AT_STOP: float = 1.0
 
 
 @contextmanager
@@ -194,9 +196,19 @@ class ClusterChatService:
                 return
 
     def shut_down(self, reason: str) -> ServerShutdown:
-        """This node stops: its clients are told; their sessions wait the grace elsewhere."""
+        """This node stops: its clients are told, after every message accepted before now
+        (waiting a little for the stream to bring them); their sessions wait the grace, to
+        be resumed on any node."""
         with self._lock:
-            self._closing = True
+            self._closing = True  # nothing more is accepted from here
+        try:
+            newest: str | None = self._store.state().position
+        except (StoreUnavailable, Fenced, RoomLost):
+            newest = None  # the store is away: what it has reaches them when they resume
+        if newest is not None:
+            self._delivery.wait_until_applied(newest, _CATCH_UP_AT_STOP)
+        with self._lock:
+            self._delivery.closed = True
             event = ServerShutdown(reason=reason, at=self._clock.now())
             self.feed.publish(event)
             self._clients.clear()

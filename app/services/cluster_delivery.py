@@ -7,7 +7,7 @@ of a client of this node whose join it is (its feed starts right after that join
 """
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from app.domain.events import (
@@ -29,7 +29,7 @@ from app.services.cluster_ports import (
     NickEntry,
     RoomState,
 )
-from app.services.cluster_replica import Replica, follows
+from app.services.cluster_replica import Replica, follows, parse_position
 from app.services.feed import RoomFeed
 from app.services.history import newest_page, replay
 from app.services.membership import RoomSettings
@@ -61,7 +61,8 @@ class ClusterDelivery:
         self._events = events
         self._settings = settings
         self._telemetry = telemetry
-        self.on_applied: Callable[[Sequence[Entry]], None] = lambda _entries: None
+        self.closed = False  # the shutdown frame is out: nothing more is delivered here
+        self._applied = threading.Condition(self.lock)
 
     def start_at(self, state: RoomState) -> None:
         with self.lock:
@@ -76,6 +77,8 @@ class ClusterDelivery:
         """Deliver a batch read after `position`. False (nothing applied) if the batch does
         not carry on exactly from there: a gap this node cannot fill."""
         with self.lock:
+            if self.closed:
+                return True  # the log files catch up at the next start
             if not entries or not follows(self.replica.position, entries[0].position):
                 return not entries
             messages = [entry.message for entry in entries if isinstance(entry, MessageEntry)]
@@ -89,11 +92,19 @@ class ClusterDelivery:
                 if entry is not entries[0] and not follows(previous, entry.position):
                     self._events.error("stream_gap", after=previous, found=entry.position)
                     return False
+                self.replica.apply(entry)  # first: a welcome lists the joiner among the users
                 self._deliver(entry)
-                self.replica.apply(entry)
                 previous = entry.position
-        self.on_applied(entries)
+            self._applied.notify_all()
         return True
+
+    def wait_until_applied(self, position: str, timeout: float) -> bool:
+        """Until everything up to `position` was delivered here (False: not within `timeout`)."""
+        target = parse_position(position)
+        with self._applied:
+            return self._applied.wait_for(
+                lambda: parse_position(self.replica.position) >= target, timeout
+            )
 
     def close_local(self, reason: str = RECONNECT_REASON) -> int:
         """Every client of this node is told to reconnect (and resume), then closed."""
@@ -106,12 +117,6 @@ class ClusterDelivery:
                 client.deliver(farewell)
                 client.end(reason)
             return len(clients)
-
-    def restart_at(self, state: RoomState, reason: str = RECONNECT_REASON) -> int:
-        """The room began anew in the store: start there, this node's clients reconnecting."""
-        closed = self.close_local(reason)
-        self.start_at(state)
-        return closed
 
     # --- one entry, under the lock --------------------------------------------------------
 
@@ -144,17 +149,18 @@ class ClusterDelivery:
 
     def _replaced(self, session: str) -> None:
         """A leave this node did not write for a client it holds: its session was taken
-        over by a resume elsewhere, or this node was declared dead. The client is closed."""
+        over by a resume elsewhere, or this node was declared dead while it stalled. Either
+        way this connection no longer holds it: the client is told to reconnect, and closed."""
         client = self.clients.client_of.get(session)
         if client is not None and self.clients.session_of.get(client) == session:
             self.clients.detach(client)
+            client.deliver(ServerShutdown(reason=RECONNECT_REASON, at=self._clock.now()))
             client.end("replaced")
 
     def _welcome(self, entry: JoinEntry, pending: PendingHello) -> None:
         client = pending.client
         self.clients.attach(client, entry.session)
         client.follow()
-        online = {**self.replica.online, entry.session: entry.nick}
         last_id = self.replica.last_id
         now = self._clock.now()
         client.deliver(
@@ -164,7 +170,7 @@ class ClusterDelivery:
                 renamed=not entry.resumed
                 and pending.wanted is not None
                 and entry.nick != pending.wanted,
-                users=tuple(sorted(online.values(), key=lambda nick: (nick.casefold(), nick))),
+                users=self.replica.nicks(),
                 at=now,
                 resume_token=pending.token if self._settings.resume_grace > 0 else None,
                 resumed=entry.resumed,

@@ -84,6 +84,15 @@ class RoomState:
     public: int
     private: int
     online: dict[str, str]  # session -> nick
+    origin: str = "0-0"  # where this room's stream starts (after a loss: where it resumed)
+    origin_public: int = 0  # the totals at the origin
+    origin_private: int = 0
+
+    def from_origin(self) -> "RoomState":
+        """The room as it was at its origin: a node that read none of it starts there."""
+        return RoomState(
+            self.epoch, self.origin, self.origin_public, self.origin_private, {}, self.origin
+        )
 
 
 @dataclass(frozen=True)

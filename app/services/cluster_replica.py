@@ -1,5 +1,6 @@
 """A node's copy of where the shared room stands, kept by applying the stream in order."""
 
+import bisect
 from dataclasses import dataclass, field
 
 from app.domain.events import PublicMessage
@@ -19,6 +20,10 @@ def follows(previous: str, position: str) -> bool:
     return parse_position(position) in ((last + 1, 0), (last, seq + 1))
 
 
+def _listed(nick: str) -> tuple[str, str]:
+    return nick.casefold(), nick  # sorted as a person looks a nick up: case-insensitively
+
+
 @dataclass
 class Replica:
     """Who is online and the totals, as of `position`. Not thread-safe: its owner locks."""
@@ -28,11 +33,15 @@ class Replica:
     public: int = 0
     private: int = 0
     online: dict[str, str] = field(default_factory=dict)  # session -> nick
+    # The online nicks kept sorted as they come and go: a welcome lists them all, and
+    # sorting thousands for every newcomer would cost more than the rest of joining.
+    _sorted: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
 
     def reset(self, state: RoomState) -> None:
         self.epoch, self.position = state.epoch, state.position
         self.public, self.private = state.public, state.private
         self.online = dict(state.online)
+        self._sorted = sorted(_listed(nick) for nick in self.online.values())
 
     @property
     def last_id(self) -> int:
@@ -45,13 +54,22 @@ class Replica:
             case MessageEntry():
                 self.private += 1
             case JoinEntry():
-                self.online[entry.session] = entry.nick
+                self._set(entry.session, entry.nick)
             case LeaveEntry():
-                self.online.pop(entry.session, None)
+                self._set(entry.session, None)
             case _:
-                self.online[entry.session] = entry.new
+                self._set(entry.session, entry.new)
         self.position = entry.position
 
     def nicks(self) -> tuple[str, ...]:
-        """Sorted as a person would look them up: case-insensitively."""
-        return tuple(sorted(self.online.values(), key=lambda nick: (nick.casefold(), nick)))
+        return tuple(nick for _, nick in self._sorted)
+
+    def _set(self, session: str, nick: str | None) -> None:
+        old = self.online.pop(session, None)
+        if old is not None:
+            index = bisect.bisect_left(self._sorted, _listed(old))
+            if index < len(self._sorted) and self._sorted[index] == _listed(old):
+                del self._sorted[index]
+        if nick is not None:
+            self.online[session] = nick
+            bisect.insort(self._sorted, _listed(nick))

@@ -119,6 +119,7 @@ class NodeProcess:
         self.log_dir = log_dir
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
+        self.history: list[str] = []  # every line, printed when a test fails
         self.process = subprocess.Popen(
             [
                 str(BIN / "chat-server"),
@@ -147,6 +148,7 @@ class NodeProcess:
     def _read_log(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            self.history.append(line.decode(errors="replace").rstrip())
             with contextlib.suppress(ValueError):
                 self.events.put(json.loads(line))
 
@@ -220,3 +222,4 @@ def start_node(redis_server: RedisProcess, tmp_path: Path) -> Iterator[StartNode
     yield start
     for node in started:
         node.stop()
+        print(f"--- {node.name} ---", *node.history, sep="\n")  # shown if the test failed

@@ -8,8 +8,9 @@ import time
 from tests.cluster.conftest import NodeProcess, StartNode, until
 from tests.wire_client import Frame, WireClient
 
-TIMEOUT = 2.0  # --node-timeout
+TIMEOUT = 3.0  # --node-timeout (the least allowed)
 GRACE = 3.0  # --resume-grace
+CARL_LEFT = ("leave", "carl")
 FAST = ("--rate", "0", "--node-timeout", str(TIMEOUT), "--resume-grace", str(GRACE))
 
 
@@ -87,7 +88,7 @@ def test_a_killed_nodes_clients_resume_elsewhere_and_its_users_leave_once(
     assert [m for m in ids if m >= first][-1] >= total  # every message of the burst
 
     # Carl never comes back: the others see him leave once, within the timeout and a second.
-    leaves = frames_until(watcher, lambda frame: frame == {**frame, "type": "leave", "nick": "carl"})
+    leaves = frames_until(watcher, lambda frame: (frame["type"], frame.get("nick")) == CARL_LEFT)
     assert time.monotonic() - killed < TIMEOUT + 1.0 + 1.0  # (+1: one heartbeat to notice)
     assert [f["nick"] for f in leaves if f["type"] == "leave"].count("carl") == 1
     # His nick is held for the grace, then free.
@@ -106,7 +107,8 @@ def _takes(node: NodeProcess, nick: str) -> bool:
 
 
 def test_messages_accepted_from_a_node_reach_everyone_even_if_it_dies(
-    start_node: StartNode, redis_server: "RedisProcess",
+    start_node: StartNode,
+    redis_server: "RedisProcess",
 ) -> None:
     victim, survivor = start_node("n1", *FAST), start_node("n2", *FAST)
     talker = WireClient(victim.address)

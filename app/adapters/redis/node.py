@@ -82,6 +82,7 @@ class ClusterNode:
     def stop(self) -> None:
         """After the clients were told: this node's users leave; its name is free."""
         self._stopped.set()
+        self._scripts.trouble.set()  # wakes the heartbeat
         try:
             self._scripts.call("deregister", _stamp_now())
         except (StoreUnavailable, RoomLost, Fenced) as error:
@@ -115,37 +116,43 @@ class ClusterNode:
     def _read_forever(self) -> None:
         while not self._stopped.is_set():
             try:
-                entries = self._store.read(self._delivery.position, _READ_BATCH, _READ_BLOCK)
+                self._read_once()
             except StoreUnavailable as error:
                 self._unavailable(error)
                 self._stopped.wait(0.2)
-                continue
             except Exception as error:  # a bug of ours or a foreign entry: say it, go on
                 _log.error("cluster_read_failed", error=repr(error))
                 self._stopped.wait(0.5)
-                continue
-            self._available()
-            if not self._delivery.apply(entries):
-                self._gap(entries[0].position)
+
+    def _read_once(self) -> None:
+        entries = self._store.read(self._delivery.position, _READ_BATCH, _READ_BLOCK)
+        self._available()
+        if not self._delivery.apply(entries):
+            self._gap(entries[0].position)
 
     def _gap(self, found: str) -> None:
         """Entries are missing before `found`: delivering on would be out of order. This
         node's clients reconnect (and resume from the store); the reader carries on there."""
-        closed = self._delivery.restart_at(self._store.state())
+        closed = self._delivery.close_local()
+        state = self._store.state()
+        self._catch_up(state.position)  # the log files get what the stream still holds
+        self._delivery.start_at(state)
         _log.error("cluster_gap", found=found, clients_closed=closed)
 
     # --- the heartbeat --------------------------------------------------------------------
 
     def _beat_forever(self) -> None:
-        while not self._stopped.wait(HEARTBEAT_EVERY):
+        while not self._stopped.is_set():
+            self._scripts.trouble.wait(HEARTBEAT_EVERY)
+            self._scripts.trouble.clear()
+            if self._stopped.is_set():
+                return
             try:
                 self._beat()
             except StoreUnavailable as error:
                 self._unavailable(error)
-            except Fenced:
-                self._fenced()
-            except RoomLost:
-                self._room_lost()
+            except (Fenced, RoomLost) as error:
+                self._rejoin(error)
             except Exception as error:  # a bug of ours: say it, keep beating
                 _log.error("cluster_heartbeat_failed", error=repr(error))
 
@@ -159,31 +166,28 @@ class ClusterNode:
         for name in reaped:
             _log.warning("cluster_node_lost", node=name)
         if epoch != self._delivery.replica.epoch:
-            self._room_lost()
+            self._rejoin(RoomLost("the room in the store is not the one this node followed"))
 
-    def _fenced(self) -> None:
-        """Declared dead while we were away: what we hold is stale. Clients reconnect, and
-        this node joins again as a new incarnation."""
+    def _rejoin(self, cause: Exception) -> None:
+        """Declared dead while we were away (what we hold is stale), or the store lost the
+        room: this node's clients reconnect (and resume, wherever they can), and the node
+        joins again as a new incarnation. A lost room begins anew where this node saw the
+        old one end, unless another node began it first."""
         closed = self._delivery.close_local()
         self._scripts.new_incarnation()
-        _log.error("cluster_fenced", node=self._scripts.node, clients_closed=closed)
-        try:
-            self._register()
-        except (StoreUnavailable, RoomLost) as error:
-            _log.error("cluster_rejoin_failed", reason=str(error))
-
-    def _room_lost(self) -> None:
-        """The store lost the room: a new one begins where this node saw the old one end."""
-        replica = self._delivery.replica
-        last_ms, last_seq = parse_position(self._delivery.position)
-        self._scripts.call(
-            "seed", last_ms, last_seq, replica.public, replica.private, uuid.uuid4().hex
-        )
-        self._scripts.new_incarnation()
+        if isinstance(cause, RoomLost):
+            replica = self._delivery.replica
+            last_ms, last_seq = parse_position(self._delivery.position)
+            self._scripts.call(
+                "seed", last_ms, last_seq, replica.public, replica.private, uuid.uuid4().hex
+            )
         self._register()
         state = self._store.state()
-        closed = self._delivery.restart_at(state)
-        _log.error("cluster_room_lost", new_epoch=state.epoch, clients_closed=closed)
+        if state.epoch != self._delivery.replica.epoch:
+            self._delivery.start_at(state.from_origin())  # the new room's stream, all of it
+            _log.error("cluster_room_lost", new_epoch=state.epoch, clients_closed=closed)
+        else:
+            _log.error("cluster_fenced", node=self._scripts.node, clients_closed=closed)
 
     def _unavailable(self, error: Exception) -> None:
         if self._unavailable_since is None:
@@ -191,6 +195,7 @@ class ClusterNode:
             _log.error("cluster_store_unavailable", reason=str(error))
 
     def _available(self) -> None:
+        self._scripts.available = True
         if self._unavailable_since is not None:
             away = time.monotonic() - self._unavailable_since
             self._unavailable_since = None

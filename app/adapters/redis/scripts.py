@@ -5,7 +5,7 @@ Instead each write carries an operation id that the script remembers for a minut
 one retry made here after a lost answer returns the first answer rather than writing again.
 """
 
-import time
+import threading
 import uuid
 from importlib import resources
 from typing import Any, Final
@@ -30,11 +30,11 @@ SCRIPT_NAMES: Final = (
     "seed",
     "snapshot",
 )
-# After a failure, writes are refused at once for this long instead of each one waiting out
-# a socket timeout on the I/O loop: a stopped Redis must not stall every client of a node.
-_QUIET_AFTER_FAILURE: Final = 0.5
-_RETRY_PAUSE: Final = 0.05
-_COMMAND_TIMEOUT: Final = 1.0
+_COMMAND_TIMEOUT: Final = 0.5
+
+
+class _Disconnected(StoreUnavailable):
+    """The connection failed (Redis restarted, say): a fresh one may well work at once."""
 
 
 def connect(url: str, *, timeout: float = _COMMAND_TIMEOUT) -> redis.Redis:
@@ -64,50 +64,62 @@ class Scripts:
         self.node = node
         self.incarnation = uuid.uuid4().hex
         self._scripts = {name: client.register_script(_source(name)) for name in SCRIPT_NAMES}
-        self._quiet_until = 0.0
+        # After a failed write, writes are refused at once until a heartbeat gets through,
+        # instead of each waiting out a timeout on the I/O loop: a stalled Redis must not
+        # stall every client of the node.
+        self.available = True
+        # Set when a write finds this node fenced or the room lost: the heartbeat acts on it
+        # at once rather than at its next beat.
+        self.trouble = threading.Event()
 
     def new_incarnation(self) -> None:
         self.incarnation = uuid.uuid4().hex
 
     def write(self, name: str, *args: str | int) -> list[Any]:
-        """A write that may append to the stream: one deliberate retry, with the same id."""
-        if time.monotonic() < self._quiet_until:
+        """A write that may append to the stream. After a broken connection it is tried
+        once more, on a new one, with the same operation id; after a timeout it is not
+        (Redis is stalled: trying again would only stall the caller twice as long)."""
+        if not self.available:
             raise StoreUnavailable("the shared store did not answer a moment ago")
         op = uuid.uuid4().hex
         try:
-            return self._checked(self._call(name, op, args))
-        except StoreUnavailable:
-            time.sleep(_RETRY_PAUSE)
             try:
                 return self._checked(self._call(name, op, args))
-            except StoreUnavailable:
-                self._quiet_until = time.monotonic() + _QUIET_AFTER_FAILURE
-                raise
+            except _Disconnected:
+                return self._checked(self._call(name, op, args))
+        except StoreUnavailable:
+            self.available = False
+            raise
 
     def call(self, name: str, *args: str | int) -> list[Any]:
-        """A script that is safe to run again as it is (heartbeats, reads): no retry here."""
-        return self._checked(self._call(name, "", args))
+        """A script that is safe to run again as it is (heartbeats, reads): no retry here.
+        Getting through makes writes welcome again."""
+        result = self._checked(self._call(name, "", args))
+        self.available = True
+        return result
 
     def _call(self, name: str, op: str, args: tuple[str | int, ...]) -> list[Any]:
         try:
             result = self._scripts[name](
                 keys=[], args=[self._prefix, self.node, self.incarnation, op, *args]
             )
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-            raise StoreUnavailable(str(error) or type(error).__name__) from error
+        except (redis.TimeoutError, TimeoutError) as error:
+            raise StoreUnavailable(f"no answer within {_COMMAND_TIMEOUT} s") from error
+        except (redis.ConnectionError, OSError) as error:
+            raise _Disconnected(str(error) or type(error).__name__) from error
         except redis.ResponseError as error:
             if "LOADING" in str(error) or "BUSY" in str(error):
                 raise StoreUnavailable(str(error)) from error
             raise
-        self._quiet_until = 0.0
         return list(result)
 
-    @staticmethod
-    def _checked(result: list[Any]) -> list[Any]:
+    def _checked(self, result: list[Any]) -> list[Any]:
         match result:
             case ["lost", *_]:
+                self.trouble.set()
                 raise RoomLost("the shared store no longer holds the room")
             case ["fenced", *_]:
+                self.trouble.set()
                 raise Fenced("this node was declared dead by the cluster")
             case [("taken" | "gone" | "nouser" | "unknown") as why]:
                 raise Refused(why)

@@ -91,9 +91,12 @@ class RedisRoomStore:
     def state(self) -> RoomState:
         result = self.scripts.call("snapshot")
         epoch, position, public, private = result[0], result[1], int(result[2]), int(result[3])
-        pairs = result[5:]
+        origin, origin_public, origin_private = result[4], int(result[5]), int(result[6])
+        pairs = result[7:]
         online = {pairs[index]: pairs[index + 1] for index in range(0, len(pairs), 2)}
-        return RoomState(epoch, position, public, private, online)
+        return RoomState(
+            epoch, position, public, private, online, origin, origin_public, origin_private
+        )
 
     def read(self, after: str, limit: int, block_seconds: float) -> Sequence[Entry]:
         try:

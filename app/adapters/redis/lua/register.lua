@@ -5,7 +5,8 @@ local timeout, ts, epoch = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local created = '0'
 if redis.call('EXISTS', ROOM) == 0 then
   redis.call('HSET', ROOM, 'last_ms', 0, 'last_seq', 0, 'public', 0, 'private', 0,
-             'epoch', epoch, 'floor', 0)
+             'epoch', epoch, 'floor', 0, 'origin', '0-0', 'origin_public', 0,
+             'origin_private', 0)
   created = '1'
 end
 if redis.call('HEXISTS', P .. 'incarnations', NODE) == 1 then reap(NODE, now_ms(), ts) end

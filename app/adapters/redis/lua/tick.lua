@@ -6,9 +6,10 @@ local timeout, grace, max_waiting, ts = tonumber(ARGV[5]), tonumber(ARGV[6]), to
 local now = now_ms()
 local last_tick = tonumber(redis.call('GET', P .. 'tick') or now)
 local names = redis.call('HKEYS', P .. 'incarnations')
-if now - last_tick > 2000 then
-  -- Nobody reached Redis for two beats: Redis itself was away (stopped, restarting), not
-  -- every node at once. Every node gets a fresh timeout instead of being declared dead.
+if now - last_tick > 1500 then
+  -- Nobody reached Redis for a beat and a half: Redis itself was away (stopped,
+  -- restarting), not every node at once. Every node gets a fresh timeout instead of being
+  -- declared dead for the time nobody could beat.
   for _, name in ipairs(names) do
     redis.call('SET', P .. 'alive:' .. name, '1', 'PX', timeout)
   end

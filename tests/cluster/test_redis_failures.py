@@ -1,0 +1,135 @@
+"""Redis dies, stalls or loses everything: nothing accepted is lost, no id is reused, nobody
+is declared dead for Redis's absence, and sends meanwhile are refused plainly."""
+
+import signal
+import threading
+import time
+
+from tests.cluster.conftest import NodeProcess, RedisProcess, StartNode, until
+from tests.wire_client import Frame, WireClient
+
+FAST = ("--rate", "0", "--node-timeout", "3", "--resume-grace", "30")
+
+
+def say_until_answered(client: WireClient, text: str) -> Frame:
+    """Sends `text`; returns the echo, or the error it got."""
+    client.send({"type": "public", "text": text})
+    while True:
+        frame = client.recv()
+        if frame["type"] == "error" or (frame["type"] == "public" and frame["text"] == text):
+            return frame
+
+
+def stream(redis_server: RedisProcess) -> list[tuple[int, str]]:
+    return [
+        (int(position.split("-")[0]), fields["text"])
+        for position, fields in redis_server.client().xrange("{chatroom}:log")
+        if fields["k"] == "pub"
+    ]
+
+
+def test_redis_killed_mid_burst_and_restarted_from_its_append_only_file(
+    start_node: StartNode, redis_server: RedisProcess
+) -> None:
+    first, second = start_node("n1", *FAST), start_node("n2", *FAST)
+    talker = WireClient(first.address)
+    talker.hello("talker")
+    listener = WireClient(second.address)
+    listener.hello("listener")
+    answers: list[Frame] = []
+    stop = threading.Event()
+
+    def talk() -> None:
+        number = 0
+        while not stop.is_set() and number < 5000:
+            answers.append(say_until_answered(talker, f"m{number}"))
+            number += 1
+
+    talking = threading.Thread(target=talk)
+    talking.start()
+    until(lambda: len(answers) > 30, 10, "messages flowing")
+    redis_server.kill()
+    until(lambda: any(a["type"] == "error" for a in answers), 10, "a send refused")
+    redis_server.start()  # same directory: the append-only file is read back
+    until(lambda: answers[-1]["type"] == "public", 15, "sends accepted again")
+    stop.set()
+    talking.join()
+
+    refused = [a for a in answers if a["type"] == "error"]
+    assert {a["code"] for a in refused} == {"unavailable"}
+    echoed = [(a["id"], a["text"]) for a in answers if a["type"] == "public"]
+    kept = stream(redis_server)
+    assert set(echoed) <= set(kept)  # every message acknowledged survived the kill
+    ids = [message_id for message_id, _ in kept]
+    assert ids == sorted(set(ids))  # no id given twice
+    # The listener, on the other node, gets every one of them, in order, once.
+    last = kept[-1][0]
+    got: list[tuple[int, str]] = []
+    while not got or got[-1][0] < last:
+        frame = listener.recv()
+        if frame["type"] == "public":
+            got.append((frame["id"], frame["text"]))
+    assert got == kept
+    # Nobody was declared dead for Redis being away.
+    assert all(f["type"] != "leave" for f in listener.drain())
+
+
+def test_redis_stopped_longer_than_the_node_timeout_reaps_nobody(
+    start_node: StartNode, redis_server: RedisProcess
+) -> None:
+    first, second = start_node("n1", *FAST), start_node("n2", *FAST)
+    ann = WireClient(first.address)
+    ann.hello("ann")
+    bob = WireClient(second.address)
+    bob.hello("bob")
+    ann.drain()
+    redis_server.signal(signal.SIGSTOP)
+    stopped = time.monotonic()
+    refused = say_until_answered(ann, "while Redis sleeps")
+    assert refused["code"] == "unavailable"
+    first.wait_for("cluster_store_unavailable", timeout=10)
+    until(lambda: time.monotonic() - stopped > 3 + 1.5, 10, "the node timeout to pass")
+    redis_server.signal(signal.SIGCONT)
+    first.wait_for("cluster_store_back", timeout=10)
+    assert until(
+        lambda: say_until_answered(ann, "awake")["type"] == "public", 10, "sends accepted again"
+    )
+    frames = bob.drain()
+    assert [f["type"] for f in frames if f["type"] in ("leave", "join")] == []
+    assert [f["text"] for f in frames if f["type"] == "public"][-1] == "awake"
+    bob.send({"type": "users"})
+    assert bob.expect("users")["users"] == ["ann", "bob"]
+
+
+def test_redis_flushed_is_noticed_ids_carry_on_and_resumes_start_afresh(
+    start_node: StartNode, redis_server: RedisProcess
+) -> None:
+    first, second = start_node("n1", *FAST), start_node("n2", *FAST)
+    ann = WireClient(first.address)
+    ann_welcome = ann.hello("ann")
+    bob = WireClient(second.address)
+    bob.hello("bob")
+    before = say_until_answered(ann, "before the flood")["id"]
+    redis_server.client().flushall()
+    closing = ann.frames_until_closed()
+    assert closing[-1]["type"] == "shutdown"
+    assert "reconnect" in closing[-1]["reason"]
+    # As the client does: reconnect until the node has found its feet in the new room.
+    again, welcome = until(
+        lambda: _resumed(second, ann_welcome["resume_token"], before), 10, "a welcome"
+    )
+    assert welcome["resumed"] is False
+    after = say_until_answered(again, "after the flood")
+    assert after["id"] > before
+    assert first.log_lines() == second.log_lines()
+
+
+def _resumed(node: NodeProcess, token: str, last_id: int) -> tuple[WireClient, Frame] | None:
+    client = WireClient(node.address)
+    client.send({"type": "hello", "nick": "ann", "resume": {"token": token, "last_id": last_id}})
+    frame = client.recv()
+    if frame["type"] == "welcome":
+        return client, frame
+    assert frame["code"] == "unavailable"
+    client.close()
+    return None
