@@ -6,6 +6,7 @@ import functools
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any, Protocol
@@ -163,6 +164,11 @@ def build_cluster_node(
     return server, node
 
 
+def default_node_name(host: str, port: int) -> str:
+    """host:port; with port 0 (any free one) a random suffix instead, unique all the same."""
+    return f"{host}:{port}" if port else f"{host}:any-{uuid.uuid4().hex[:8]}"
+
+
 def serve_metrics(
     host: str, port: int | None
 ) -> tuple[PrometheusTelemetry, MetricsEndpoint] | tuple[None, None]:
@@ -237,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 server, node = build_cluster_node(
                     (args.host, args.port),
                     redis_url=args.redis,
-                    node_name=args.node_name or f"{args.host}:{args.port}",
+                    node_name=args.node_name or default_node_name(args.host, args.port),
                     node_timeout=args.node_timeout,
                     text_logs=text_logs,
                     **common,

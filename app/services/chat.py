@@ -109,7 +109,7 @@ class ChatService:
         (see validate_quit_message) is dropped, not refused: a bad goodbye never keeps a
         client in the room.
         """
-        message, dropped = _goodbye(said)
+        message, dropped = split_goodbye(said)
         with self._lock:
             nick = self._members.quit(client)
             if nick is None:
@@ -275,7 +275,7 @@ class ChatService:
             raise ServerClosing()
 
 
-def _goodbye(said: str | None) -> tuple[str | None, str | None]:
+def split_goodbye(said: str | None) -> tuple[str | None, str | None]:
     """A quit's reason as (what the others may be shown, why it was dropped)."""
     if not said or said.isspace():
         return None, None  # no goodbye given: nothing to show, nothing wrong

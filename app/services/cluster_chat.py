@@ -29,7 +29,7 @@ from app.domain.events import NickChanged, Pong, ServerShutdown, StatsReport, Us
 from app.domain.metrics import MetricsSnapshot
 from app.domain.nicknames import usable_suggestion, validate_nick
 from app.domain.text import validate_text
-from app.services.chat import Departure, _goodbye
+from app.services.chat import Departure, split_goodbye
 from app.services.cluster_clients import NodeClients, PendingHello
 from app.services.cluster_delivery import ClusterDelivery
 from app.services.cluster_ports import ClusterStore, Fenced, Refused, RoomLost, StoreUnavailable
@@ -146,7 +146,7 @@ class ClusterChatService:
                 self._store.confirm(session)
 
     def quit(self, client: Recipient, reason: str, said: str | None = None) -> Departure | None:
-        message, dropped = _goodbye(said)
+        message, dropped = split_goodbye(said)
         with self._lock:
             session = self._clients.detach(client)
             nick = self._replica.online.get(session or "", None)

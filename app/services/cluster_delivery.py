@@ -22,6 +22,7 @@ from app.domain.events import (
 from app.services.cluster_clients import NodeClients, PendingHello
 from app.services.cluster_ports import (
     Archive,
+    ClusterHistory,
     Entry,
     JoinEntry,
     LeaveEntry,
@@ -33,7 +34,7 @@ from app.services.cluster_replica import Replica, follows, parse_position
 from app.services.feed import RoomFeed
 from app.services.history import newest_page, replay
 from app.services.membership import RoomSettings
-from app.services.ports import Clock, EventLog, Recipient, RoomHistory, Telemetry
+from app.services.ports import Clock, EventLog, Recipient, Telemetry
 
 RECONNECT_REASON = "this server lost its place in the room; reconnect to resume"
 
@@ -43,7 +44,7 @@ class ClusterDelivery:
         self,
         *,
         node: str,
-        log: RoomHistory,
+        log: ClusterHistory,
         archive: Archive,
         clock: Clock,
         events: EventLog,
@@ -180,9 +181,9 @@ class ClusterDelivery:
         if entry.resumed and pending.resume is not None:
             after = min(max(pending.resume.last_id, entry.first_id), last_id)
             try:
-                gap = after < last_id and self._log.first_kept_id() > after + 1
+                gap = not self._log.holds_all(after, last_id)
             except OSError:
-                gap = False
+                gap = False  # unknown: the replay itself will fail and say so
             client.deliver_pages(
                 replay(self._log, entry.session, after, last_id, gap=gap, now=self._clock.now)
             )

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.domain.events import Message
+from app.services.ports import RoomHistory
 
 
 class StoreUnavailable(Exception):
@@ -139,4 +140,13 @@ class Archive(Protocol):
     def write(self, messages: Sequence[Message], position: str) -> None:
         """The messages' lines, in order, then `position` (the last entry applied) as the
         point the files are complete to. Raises OSError if the lines could not be written."""
+        ...
+
+
+class ClusterHistory(RoomHistory, Protocol):
+    """The room log as the shared store keeps it, which can also lose entries in between
+    (trimmed or deleted by hand), not only from the start."""
+
+    def holds_all(self, after: int, upto: int) -> bool:
+        """Whether every message id over `after` up to `upto` is still held."""
         ...

@@ -220,6 +220,10 @@ def start_node(redis_server: RedisProcess, tmp_path: Path) -> Iterator[StartNode
         return node
 
     yield start
+    for node in started:  # all told at once: each takes a moment to see its clients off
+        if node.process.poll() is None:
+            node.signal(signal.SIGCONT)
+            node.signal(signal.SIGTERM)
     for node in started:
         node.stop()
         print(f"--- {node.name} ---", *node.history, sep="\n")  # shown if the test failed

@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Final
 
+import redis
 import structlog
 
 from app.adapters.redis.entries import message_id
@@ -67,6 +68,11 @@ class ClusterNode:
             self._catch_up(state.position)
         except (StoreUnavailable, RoomLost, Fenced, OSError) as error:
             raise NodeStartFailed(f"cannot join the cluster: {error}") from error
+        except (redis.RedisError, TypeError, ValueError, IndexError, KeyError) as error:
+            # Redis said no (a password needed, say), or its keys are not a room we wrote.
+            raise NodeStartFailed(
+                f"cannot join the cluster: the Redis answered {type(error).__name__}: {error}"
+            ) from error
         self._delivery.start_at(state)
         _log.info(
             "cluster_joined",

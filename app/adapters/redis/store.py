@@ -23,6 +23,7 @@ from app.services.ports import LoggedTotals
 
 DEFAULT_PREFIX: Final = "{chatroom}:"
 _SCAN_BATCH: Final = 500
+_HOLE_SCAN: Final = 20_000
 
 
 def digest(token: str) -> str:
@@ -92,6 +93,7 @@ class RedisRoomStore:
         result = self.scripts.call("snapshot")
         epoch, position, public, private = result[0], result[1], int(result[2]), int(result[3])
         origin, origin_public, origin_private = result[4], int(result[5]), int(result[6])
+
         pairs = result[7:]
         online = {pairs[index]: pairs[index + 1] for index in range(0, len(pairs), 2)}
         return RoomState(
@@ -121,6 +123,23 @@ class RedisRoomStore:
 
     def first_kept_id(self) -> int:
         return int(self._hget(self._room_key, "floor") or 0) + 1
+
+    def holds_all(self, after: int, upto: int) -> bool:
+        """Message entries are N-0 and their ids have no holes: count them (ids only, the
+        fields are not needed), at most _HOLE_SCAN entries; past that, assume they are."""
+        if upto <= after:
+            return True
+        if self.first_kept_id() > after + 1:
+            return False
+        found, start, scanned = 0, f"({after}-0", 0
+        while scanned < _HOLE_SCAN:
+            rows = self._range(start, f"{upto}-0", _SCAN_BATCH)
+            found += sum(1 for position, _ in rows if position.endswith("-0"))
+            scanned += len(rows)
+            if len(rows) < _SCAN_BATCH:
+                return found == upto - after
+            start = f"({rows[-1][0]}"
+        return True
 
     def totals(self) -> LoggedTotals:
         public, private = self._guarded(
