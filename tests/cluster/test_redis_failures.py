@@ -91,6 +91,12 @@ def test_redis_stopped_longer_than_the_node_timeout_reaps_nobody(
     until(lambda: time.monotonic() - stopped > 3 + 1.5, 10, "the node timeout to pass")
     redis_server.signal(signal.SIGCONT)
     first.wait_for("cluster_store_back", timeout=10)
+    second.wait_for("cluster_store_back", timeout=10)
+    # Both nodes have beaten since (each beats once a second): had Redis's pause counted
+    # against them, one would have been declared dead by now.
+    woke_ms = _redis_ms(redis_server)
+    until(lambda: _last_beat_ms(redis_server) > woke_ms + 1200, 10, "heartbeats after the pause")
+    assert set(redis_server.client().hkeys("{chatroom}:incarnations")) == {"n1", "n2"}
     assert until(
         lambda: say_until_answered(ann, "awake")["type"] == "public", 10, "sends accepted again"
     )
@@ -133,3 +139,12 @@ def _resumed(node: NodeProcess, token: str, last_id: int) -> tuple[WireClient, F
     assert frame["code"] == "unavailable"
     client.close()
     return None
+
+
+def _redis_ms(redis_server: RedisProcess) -> int:
+    seconds, micros = redis_server.client().time()
+    return int(seconds * 1000 + micros // 1000)
+
+
+def _last_beat_ms(redis_server: RedisProcess) -> int:
+    return int(redis_server.client().get("{chatroom}:tick") or 0)

@@ -63,6 +63,7 @@ class ClusterNode:
     def start(self) -> None:
         """Join the cluster: register, bring the log files up to date, follow the stream."""
         try:
+            self._scripts.sync_clock()
             epoch, created = self._register()
             state = self._store.state()
             self._catch_up(state.position)
@@ -163,6 +164,7 @@ class ClusterNode:
                 _log.error("cluster_heartbeat_failed", error=repr(error))
 
     def _beat(self) -> None:
+        self._scripts.sync_clock()
         self._chat.retry_drops()
         result = self._scripts.call(
             "tick", self._timeout_ms, self._grace_ms, self._max_waiting, _stamp_now()

@@ -6,6 +6,7 @@ one retry made here after a lost answer returns the first answer rather than wri
 """
 
 import threading
+import time
 import uuid
 from importlib import resources
 from typing import Any, Final
@@ -31,6 +32,11 @@ SCRIPT_NAMES: Final = (
     "snapshot",
 )
 _COMMAND_TIMEOUT: Final = 0.5
+# A write must have run within this long of being sent (in Redis's time), or it does not run
+# at all: shorter than the timeout, so that a write that ran has time to say so. Otherwise a
+# write the client was told had failed could run later, when a stalled Redis wakes up.
+_WRITE_DEADLINE_MS: Final = 300
+_ANSWERS_WITH_DEADLINE: Final = frozenset({"tick"})
 
 
 class _Disconnected(StoreUnavailable):
@@ -71,6 +77,7 @@ class Scripts:
         # Set when a write finds this node fenced or the room lost: the heartbeat acts on it
         # at once rather than at its next beat.
         self.trouble = threading.Event()
+        self._clock_offset_ms = 0  # Redis's clock minus ours, measured at each heartbeat
 
     def new_incarnation(self) -> None:
         self.incarnation = uuid.uuid4().hex
@@ -98,10 +105,27 @@ class Scripts:
         self.available = True
         return result
 
+    def sync_clock(self) -> None:
+        """Measure Redis's clock against ours (the deadlines are in Redis's time)."""
+        try:
+            before = time.time()
+            seconds, micros = self._client.time()
+            after = time.time()
+        except (redis.RedisError, OSError) as error:
+            raise StoreUnavailable(str(error) or type(error).__name__) from error
+        ours_ms = (before + after) / 2 * 1000
+        self._clock_offset_ms = round(seconds * 1000 + micros / 1000 - ours_ms)
+
+    def _deadline(self, name: str, op: str) -> int:
+        if not op and name not in _ANSWERS_WITH_DEADLINE:
+            return 0  # no deadline
+        return round(time.time() * 1000) + self._clock_offset_ms + _WRITE_DEADLINE_MS
+
     def _call(self, name: str, op: str, args: tuple[str | int, ...]) -> list[Any]:
+        deadline = self._deadline(name, op)
         try:
             result = self._scripts[name](
-                keys=[], args=[self._prefix, self.node, self.incarnation, op, *args]
+                keys=[], args=[self._prefix, self.node, self.incarnation, op, deadline, *args]
             )
         except (redis.TimeoutError, TimeoutError) as error:
             raise StoreUnavailable(f"no answer within {_COMMAND_TIMEOUT} s") from error
@@ -115,6 +139,8 @@ class Scripts:
 
     def _checked(self, result: list[Any]) -> list[Any]:
         match result:
+            case ["late", *_]:
+                raise StoreUnavailable("Redis ran it too late: it was not done")
             case ["lost", *_]:
                 self.trouble.set()
                 raise RoomLost("the shared store no longer holds the room")

@@ -2,7 +2,7 @@
 -- session, 'drop' keeps it for the resume grace), reason, goodbye ('' for none), ts
 local prior = replayed() if prior then return prior end
 local refused = check_room_and_fence() if refused then return refused end
-local sid, how, reason, goodbye, ts = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local sid, how, reason, goodbye, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 -- Taken over by another node meanwhile: that node announced it; nothing to say here.
 if not held_here(sid) then return done({'gone'}) end
 if how == 'drop' then

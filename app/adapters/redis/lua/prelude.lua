@@ -1,7 +1,10 @@
--- Shared by every script (prepended to each). ARGV[1..4]: key prefix, node name, the node's
--- incarnation, operation id; the script's own arguments follow from ARGV[5].
+-- Shared by every script (prepended to each). ARGV[1..5]: key prefix, node name, the node's
+-- incarnation, operation id, deadline; the script's own arguments follow from ARGV[6].
 -- All keys share the prefix (a hash tag by default), so the scripts also fit Redis Cluster.
 local P, NODE, INC, OP = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+-- In Redis time (ms): past it the node has given up waiting and told its client that
+-- nothing was done, so nothing may be done (a request that sat in a stalled Redis).
+local DEADLINE = tonumber(ARGV[5])
 local ROOM, LOG = P .. 'room', P .. 'log'
 
 local function now_ms()
@@ -98,6 +101,7 @@ local function held_here(sid)
 end
 
 local function check_room_and_fence()
+  if DEADLINE > 0 and now_ms() > DEADLINE then return {'late'} end
   if redis.call('EXISTS', ROOM) == 0 then return {'lost'} end
   if redis.call('HGET', P .. 'incarnations', NODE) ~= INC then return {'fenced'} end
   return nil

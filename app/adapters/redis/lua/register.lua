@@ -1,7 +1,7 @@
 -- A node starts (or, fenced, starts over) as a new incarnation: ARGV timeout_ms, ts.
 -- The room is created if Redis holds none. An earlier incarnation of the same name is dead:
 -- its users leave first. Answers {'ok', epoch, new room?}.
-local timeout, ts, epoch = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local timeout, ts, epoch = tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local created = '0'
 if redis.call('EXISTS', ROOM) == 0 then
   redis.call('HSET', ROOM, 'last_ms', 0, 'last_seq', 0, 'public', 0, 'private', 0,

@@ -2,7 +2,7 @@
 -- ARGV used, new_token, hello, ts. Answers {'unknown'} for a token that resumes nothing.
 local prior = replayed() if prior then return prior end
 local refused = check_room_and_fence() if refused then return refused end
-local used, token, hello, ts = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local used, token, hello, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local sid = redis.call('GET', P .. 'token:' .. used)
 if not sid or redis.call('EXISTS', session_key(sid)) == 0 then return done({'unknown'}) end
 local s = session_key(sid)

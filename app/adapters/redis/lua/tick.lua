@@ -2,7 +2,7 @@
 -- Heartbeats this node, declares dead the nodes whose heartbeat ran out, ends the dropped
 -- sessions whose grace ran out. Answers {'ok', epoch, reaped nodes...}.
 local refused = check_room_and_fence() if refused then return refused end
-local timeout, grace, max_waiting, ts = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local timeout, grace, max_waiting, ts = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local now = now_ms()
 local last_tick = tonumber(redis.call('GET', P .. 'tick') or now)
 local names = redis.call('HKEYS', P .. 'incarnations')

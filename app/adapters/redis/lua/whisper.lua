@@ -1,7 +1,7 @@
 -- A private message to whoever is online under a folded nick: ARGV sid, to_fold, text, ts
 local prior = replayed() if prior then return prior end
 local refused = check_room_and_fence() if refused then return refused end
-local sid, to_fold, text, ts = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local sid, to_fold, text, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 if not held_here(sid) then return done({'gone'}) end
 local rsid = redis.call('HGET', P .. 'online', to_fold)
 if not rsid then return done({'nouser'}) end
