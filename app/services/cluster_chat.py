@@ -54,6 +54,20 @@ def _store_errors() -> Iterator[None]:
         raise Unavailable() from error
 
 
+@contextmanager
+def _refusals(*, to: str | None, nick: str | None = None) -> Iterator[None]:
+    """The store's refusals as the client hears them. 'gone': the session was taken over
+    (resumed on another connection) before this node heard of it."""
+    try:
+        yield
+    except Refused as refused:
+        if refused.why == "nouser" and to is not None:
+            raise NoSuchUser(to) from None
+        if refused.why == "taken" and nick is not None:
+            raise NickTaken(nick) from None
+        raise NotRegistered() from None
+
+
 class ClusterChatService:
     """Safe to call from any thread. The lock guards this node's own state only: it is never
     held while waiting for the store, except by the reader applying what it read."""
@@ -85,7 +99,7 @@ class ClusterChatService:
         self._clients: NodeClients = delivery.clients
         self._replica: Replica = delivery.replica
         self._closing = False
-        self._unsent_drops: list[tuple[str, str, datetime]] = []  # retried at each tick
+        self._ghosts_suspected = False  # a leave or a hello failed: see release_ghosts
 
     # --- joining and leaving --------------------------------------------------------------
 
@@ -96,10 +110,9 @@ class ClusterChatService:
         hello, token = self._make_secret(), self._make_secret()
         with self._lock:
             self._refuse_if_closing()
-            if client in self._clients.session_of:
-                raise AlreadyRegistered(
-                    self._replica.online.get(self._clients.session_of[client], "")
-                )
+            if client in self._clients.hello_of:  # registered, or its hello on its way
+                held = self._clients.session_of.get(client, "")
+                raise AlreadyRegistered(self._replica.online.get(held) or str(wanted))
             self._clients.expect(hello, PendingHello(client, wanted, token, resume))
         try:
             with _store_errors():
@@ -113,9 +126,11 @@ class ClusterChatService:
                     session = self._make_secret()
                     nick = self._claim(session, wanted, hello, token, now)
                     renamed = wanted is not None and nick != wanted
-        except BaseException:
+        except BaseException as error:
             with self._lock:
                 self._clients.forget_hello(client)
+                # Its write may have been made, its answer lost: the heartbeat looks.
+                self._ghosts_suspected |= isinstance(error, Unavailable)
             raise
         with self._lock:
             if hello in self._clients.pending or client in self._clients.client_of.values():
@@ -142,58 +157,56 @@ class ClusterChatService:
         with self._lock:
             session = self._clients.session_of.get(client)
         if session is not None:  # if this fails, the old token stays good a little longer
-            with contextlib.suppress(StoreUnavailable, Fenced, RoomLost):
+            with contextlib.suppress(StoreUnavailable, Fenced, RoomLost, Refused):
                 self._store.confirm(session)
 
     def quit(self, client: Recipient, reason: str, said: str | None = None) -> Departure | None:
         message, dropped = split_goodbye(said)
         with self._lock:
-            session = self._clients.detach(client)
-            nick = self._replica.online.get(session or "", None)
-        if session is None:
+            held = self._clients.detach(client)
+            nick = self._replica.online.get(held[0], "") if held else ""
+        if held is None:
             return None
-        try:
-            self._store.leave(
-                session, ends=True, reason=reason, message=message, at=self._clock.now()
-            )
-        except (StoreUnavailable, Fenced, RoomLost, Refused):
-            self._drop_later(session, reason)
-        return Departure(nick=nick or "", message=message, dropped=dropped)
+        self._leave(held, ends=True, reason=reason, message=message)
+        return Departure(nick=nick, message=message, dropped=dropped)
 
     def drop(self, client: Recipient, reason: str) -> str | None:
         with self._lock:
-            session = self._clients.detach(client)
-            nick = self._replica.online.get(session or "", None)
-        if session is None:
-            return None
-        try:
-            self._store.leave(
-                session, ends=False, reason=reason, message=None, at=self._clock.now()
-            )
-        except Refused:
-            pass  # taken over by another node meanwhile: that one speaks for it
-        except (StoreUnavailable, Fenced, RoomLost):
-            self._drop_later(session, reason)
+            held = self._clients.detach(client)
+            nick = self._replica.online.get(held[0]) if held else None
+        if held is not None:
+            self._leave(held, ends=False, reason=reason, message=None)
         return nick
 
-    def _drop_later(self, session: str, reason: str) -> None:
-        """The store missed a leave: held here still, the session must not linger as online."""
-        with self._lock:
-            self._unsent_drops.append((session, reason, self._clock.now()))
+    def _leave(
+        self, held: tuple[str, str], *, ends: bool, reason: str, message: str | None
+    ) -> None:
+        session, hello = held
+        try:
+            self._store.leave(
+                session, hello, ends=ends, reason=reason, message=message, at=self._clock.now()
+            )
+        except Refused:
+            pass  # taken over meanwhile (another node, a newer connection): it spoke for it
+        except (StoreUnavailable, Fenced, RoomLost):
+            self._ghosts_suspected = True  # held for nobody: the heartbeat sees to it
 
-    def retry_drops(self) -> None:
-        """The heartbeat's chance to send the leaves the store missed (each at most once)."""
+    def release_ghosts(self) -> int:
+        """The heartbeat's look for sessions the store says this node holds by a hello none
+        of its connections has: a leave that could not be sent, or a hello whose answer was
+        lost after it was written. Each is dropped, as its connection would have been."""
+        holders = self._store.holders()
         with self._lock:
-            drops, self._unsent_drops = self._unsent_drops, []
-        for index, (session, reason, at) in enumerate(drops):
-            try:
-                self._store.leave(session, ends=False, reason=reason, message=None, at=at)
-            except Refused:
-                continue
-            except (StoreUnavailable, Fenced, RoomLost):
-                with self._lock:
-                    self._unsent_drops[:0] = drops[index:]
-                return
+            known = self._clients.known_hellos()
+            self._ghosts_suspected = False
+        ghosts = [(session, hello) for session, hello in holders.items() if hello not in known]
+        for ghost in ghosts:
+            self._leave(ghost, ends=False, reason="disconnected", message=None)
+        return len(ghosts)
+
+    @property
+    def ghosts_suspected(self) -> bool:
+        return self._ghosts_suspected
 
     def shut_down(self, reason: str) -> ServerShutdown:
         """This node stops: its clients are told, after every message accepted before now
@@ -221,30 +234,27 @@ class ClusterChatService:
     # --- saying things --------------------------------------------------------------------
 
     def say_public(self, client: Recipient, text: str) -> int:
-        session = self._speaker(client)
+        session, hello = self._speaker(client)
         validate_text(text)
-        with _store_errors():
-            message_id = self._accepted(lambda: self._store.say(session, text, self._clock.now()))
+        with _store_errors(), _refusals(to=None):
+            message_id = self._accepted(
+                lambda: self._store.say(session, hello, text, self._clock.now())
+            )
         self.telemetry.message_accepted("public")
         return message_id
 
     def say_private(self, client: Recipient, to: str, text: str) -> int:
-        session = self._speaker(client)
+        session, hello = self._speaker(client)
         validate_text(text)
-        with _store_errors():
-            try:
-                message_id = self._accepted(
-                    lambda: self._store.whisper(session, to, text, self._clock.now())
-                )
-            except Refused as refused:
-                if refused.why == "nouser":
-                    raise NoSuchUser(to) from None
-                raise NotRegistered() from None
+        with _store_errors(), _refusals(to=to):
+            message_id = self._accepted(
+                lambda: self._store.whisper(session, hello, to, text, self._clock.now())
+            )
         self.telemetry.message_accepted("private")
         return message_id
 
     def rename(self, client: Recipient, wanted: str) -> NickChanged:
-        session = self._speaker(client)
+        session, hello = self._speaker(client)
         nick = validate_nick(wanted)
         now = self._clock.now()
         with self._lock:
@@ -253,13 +263,8 @@ class ClusterChatService:
             event = NickChanged(old=nick, new=nick, at=now)
             client.deliver(event)
             return event
-        with _store_errors():
-            try:
-                old = self._store.rename(session, nick, now)
-            except Refused as refused:
-                if refused.why == "taken":
-                    raise NickTaken(nick) from None
-                raise NotRegistered() from None
+        with _store_errors(), _refusals(to=None, nick=nick):
+            old = self._store.rename(session, hello, nick, now)
         return NickChanged(old=old, new=nick, at=now)
 
     def _accepted(self, write: Callable[[], int]) -> int:
@@ -321,11 +326,12 @@ class ClusterChatService:
 
     # --- inside ---------------------------------------------------------------------------
 
-    def _speaker(self, client: Recipient) -> str:
+    def _speaker(self, client: Recipient) -> tuple[str, str]:
+        """The session `client` holds, and the hello it holds it by."""
         with self._lock:
             self._refuse_if_closing()
             try:
-                return self._clients.session_of[client]
+                return self._clients.session_of[client], self._clients.hello_of[client]
             except KeyError:
                 raise NotRegistered() from None
 

@@ -25,22 +25,25 @@ class NodeClients:
         self.session_of: dict[Recipient, str] = {}
         self.client_of: dict[str, Recipient] = {}
         self.pending: dict[str, PendingHello] = {}  # by hello id
-        self._hello_of: dict[Recipient, str] = {}
+        # The hello of each client's connection: the store knows which connection holds a
+        # session by it, so an older connection of the same client cannot act for it.
+        self.hello_of: dict[Recipient, str] = {}
 
     def expect(self, hello: str, pending: PendingHello) -> None:
         self.pending[hello] = pending
-        self._hello_of[pending.client] = hello
+        self.hello_of[pending.client] = hello
 
     def arrived(self, hello: str) -> PendingHello | None:
-        pending = self.pending.pop(hello, None)
-        if pending is not None:
-            self._hello_of.pop(pending.client, None)
-        return pending
+        return self.pending.pop(hello, None)
 
-    def forget_hello(self, client: Recipient) -> None:
-        hello = self._hello_of.pop(client, None)
+    def forget_hello(self, client: Recipient) -> str | None:
+        hello = self.hello_of.pop(client, None)
         if hello is not None:
             self.pending.pop(hello, None)
+        return hello
+
+    def known_hellos(self) -> set[str]:
+        return set(self.hello_of.values())
 
     def speaks_for(self, client: Recipient, session: str) -> None:
         """Its hello was accepted: it may send before its welcome arrives (which makes it
@@ -51,15 +54,17 @@ class NodeClients:
         self.session_of[client] = session
         self.client_of[session] = client
 
-    def detach(self, client: Recipient) -> str | None:
-        """Part `client` from its session; it hears no broadcast from now on."""
-        self.forget_hello(client)
+    def detach(self, client: Recipient) -> tuple[str, str] | None:
+        """Part `client` from its session; it hears no broadcast from now on. Returns the
+        session and the hello it held it by."""
+        hello = self.forget_hello(client)
         session = self.session_of.pop(client, None)
-        if session is not None:
-            if self.client_of.get(session) is client:
-                del self.client_of[session]
-            client.unfollow()
-        return session
+        if session is None or hello is None:
+            return None
+        if self.client_of.get(session) is client:
+            del self.client_of[session]
+        client.unfollow()
+        return session, hello
 
     def everyone(self) -> list[Recipient]:
         """Every client holding a session here, or waiting for its welcome."""
@@ -70,4 +75,4 @@ class NodeClients:
         self.session_of.clear()
         self.client_of.clear()
         self.pending.clear()
-        self._hello_of.clear()
+        self.hello_of.clear()

@@ -6,6 +6,7 @@ client here follows it), a private message to its two ends if they are here, and
 of a client of this node whose join it is (its feed starts right after that join).
 """
 
+import itertools
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -82,20 +83,19 @@ class ClusterDelivery:
                 return True  # the log files catch up at the next start
             if not entries or not follows(self.replica.position, entries[0].position):
                 return not entries
+            for before, entry in itertools.pairwise(entries):  # before anything is written
+                if not follows(before.position, entry.position):
+                    self._events.error("stream_gap", after=before.position, found=entry.position)
+                    return False
             messages = [entry.message for entry in entries if isinstance(entry, MessageEntry)]
             if messages:
                 try:
                     self._archive.write(messages, entries[-1].position)
                 except OSError as error:  # accepted already: delivered, and the operator told
                     self._events.error("log_write_failed", reason=str(error))
-            previous = entries[0].position
             for entry in entries:
-                if entry is not entries[0] and not follows(previous, entry.position):
-                    self._events.error("stream_gap", after=previous, found=entry.position)
-                    return False
                 self.replica.apply(entry)  # first: a welcome lists the joiner among the users
                 self._deliver(entry)
-                previous = entry.position
             self._applied.notify_all()
         return True
 
@@ -160,7 +160,7 @@ class ClusterDelivery:
 
     def _welcome(self, entry: JoinEntry, pending: PendingHello) -> None:
         client = pending.client
-        self.clients.attach(client, entry.session)
+        self.clients.attach(client, entry.session)  # its hello is kept since its hello
         client.follow()
         last_id = self.replica.last_id
         now = self._clock.now()
@@ -188,11 +188,13 @@ class ClusterDelivery:
                 replay(self._log, entry.session, after, last_id, gap=gap, now=self._clock.now)
             )
         elif self._settings.backlog and entry.first_id:
-            self._send_backlog(client, now)
+            self._send_backlog(client, last_id, now)
 
-    def _send_backlog(self, client: Recipient, now: datetime) -> None:
+    def _send_backlog(self, client: Recipient, last_id: int, now: datetime) -> None:
+        """The newest public messages up to `last_id`: later ones come live, in the feed
+        (the store may already hold some this node has not applied yet)."""
         try:
-            page = newest_page(self._log, "backlog", self._settings.backlog, None, now)
+            page = newest_page(self._log, "backlog", self._settings.backlog, last_id + 1, now)
         except OSError:
             return  # a welcome without a backlog beats no welcome
         if page.messages:

@@ -116,16 +116,30 @@ class ClusterStore(Protocol):
         ...
 
     def confirm(self, session: str) -> None: ...
-    def say(self, session: str, text: str, at: datetime) -> int: ...
-    def whisper(self, session: str, to: str, text: str, at: datetime) -> int: ...
-    def rename(self, session: str, nick: str, at: datetime) -> str:
+
+    # The writes of a session's connection name the hello it holds the session by: once
+    # another connection took the session over, they are refused ('gone').
+    def say(self, session: str, hello: str, text: str, at: datetime) -> int: ...
+    def whisper(self, session: str, hello: str, to: str, text: str, at: datetime) -> int: ...
+    def rename(self, session: str, hello: str, nick: str, at: datetime) -> str:
         """Returns the old nick."""
         ...
 
     def leave(
-        self, session: str, *, ends: bool, reason: str, message: str | None, at: datetime
+        self,
+        session: str,
+        hello: str,
+        *,
+        ends: bool,
+        reason: str,
+        message: str | None,
+        at: datetime,
     ) -> None:
         """`ends`: a quit (the nick is free); otherwise a drop (held for the grace)."""
+        ...
+
+    def holders(self) -> dict[str, str]:
+        """The sessions this node holds in the store, and the hello holding each."""
         ...
 
     def state(self) -> RoomState: ...

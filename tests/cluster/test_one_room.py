@@ -186,3 +186,30 @@ def test_a_resume_in_the_middle_of_live_traffic_misses_nothing_and_repeats_nothi
             texts += [m["text"] for m in frame["messages"] if m["type"] == "public"]
     talking.join()
     assert texts == [f"t{number}" for number in range(total)]
+
+
+def test_an_old_connection_closing_after_its_session_resumed_on_the_same_node_changes_nothing(
+    start_node: StartNode,
+) -> None:
+    node, other = start_node("n1"), start_node("n2")
+    old, welcome = joined(node, "ann")
+    watcher, _ = joined(other, "watcher")
+    new = WireClient(node.address)
+    assert new.resume("ann", welcome["resume_token"], welcome["last_id"])["resumed"] is True
+    assert old.frames_until_closed()[-1]["type"] == "shutdown"  # told to reconnect: replaced
+    old.close()
+    new.send({"type": "public", "text": "still here"})
+    # The takeover shows her leaving and back once; her old connection's end, nothing.
+    seen = publics_and_events(watcher, "still here")
+    assert [(f["type"], f.get("nick")) for f in seen[:2]] == [("leave", "ann"), ("join", "ann")]
+    assert [f["type"] for f in seen[2:]] == ["public"]
+    new.send({"type": "users"})
+    users = [f for f in new.drain() if f["type"] == "users"]
+    assert users[-1]["users"] == ["ann", "watcher"]
+
+
+def publics_and_events(client: WireClient, last_text: str) -> list[Frame]:
+    frames: list[Frame] = []
+    while not frames or frames[-1].get("text") != last_text:
+        frames.append(client.recv())
+    return [f for f in frames if f["type"] in ("join", "leave", "public")]

@@ -25,6 +25,8 @@ HEARTBEAT_EVERY: Final = 1.0
 _READ_BATCH: Final = 1000
 _READ_BLOCK: Final = 0.5
 _CATCH_UP_BATCH: Final = 2000
+# Beats between looks for sessions held for no connection (at once after a failed write).
+_GHOST_CHECK_EVERY: Final = 10
 
 
 class NodeStartFailed(Exception):
@@ -57,6 +59,7 @@ class ClusterNode:
             threading.Thread(target=self._beat_forever, name="cluster-heartbeat", daemon=True),
         ]
         self._unavailable_since: float | None = None
+        self._beats = 0
 
     # --- life -----------------------------------------------------------------------------
 
@@ -165,7 +168,10 @@ class ClusterNode:
 
     def _beat(self) -> None:
         self._scripts.sync_clock()
-        self._chat.retry_drops()
+        self._beats += 1
+        looking = self._chat.ghosts_suspected or self._beats % _GHOST_CHECK_EVERY == 0
+        if looking and (released := self._chat.release_ghosts()):
+            _log.warning("cluster_sessions_released", sessions=released)
         result = self._scripts.call(
             "tick", self._timeout_ms, self._grace_ms, self._max_waiting, _stamp_now()
         )

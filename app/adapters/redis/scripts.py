@@ -30,6 +30,7 @@ SCRIPT_NAMES: Final = (
     "deregister",
     "seed",
     "snapshot",
+    "holders",
 )
 _COMMAND_TIMEOUT: Final = 0.5
 # A write must have run within this long of being sent (in Redis's time), or it does not run

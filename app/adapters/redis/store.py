@@ -71,21 +71,33 @@ class RedisRoomStore:
     def confirm(self, session: str) -> None:
         self.scripts.write("confirm", session)
 
-    def say(self, session: str, text: str, at: datetime) -> int:
-        return int(self.scripts.write("say", session, text, stamp(at))[1])
+    def say(self, session: str, hello: str, text: str, at: datetime) -> int:
+        return int(self.scripts.write("say", session, hello, text, stamp(at))[1])
 
-    def whisper(self, session: str, to: str, text: str, at: datetime) -> int:
-        return int(self.scripts.write("whisper", session, self._fold(to), text, stamp(at))[1])
+    def whisper(self, session: str, hello: str, to: str, text: str, at: datetime) -> int:
+        fold = self._fold(to)
+        return int(self.scripts.write("whisper", session, hello, fold, text, stamp(at))[1])
 
-    def rename(self, session: str, nick: str, at: datetime) -> str:
+    def rename(self, session: str, hello: str, nick: str, at: datetime) -> str:
         key, fold = self._nick_key(nick), self._fold(nick)
-        return str(self.scripts.write("rename", session, nick, key, fold, stamp(at))[1])
+        return str(self.scripts.write("rename", session, hello, nick, key, fold, stamp(at))[1])
 
     def leave(
-        self, session: str, *, ends: bool, reason: str, message: str | None, at: datetime
+        self,
+        session: str,
+        hello: str,
+        *,
+        ends: bool,
+        reason: str,
+        message: str | None,
+        at: datetime,
     ) -> None:
         how = "quit" if ends else "drop"
-        self.scripts.write("leave", session, how, reason, message or "", stamp(at))
+        self.scripts.write("leave", session, hello, how, reason, message or "", stamp(at))
+
+    def holders(self) -> dict[str, str]:
+        pairs = self.scripts.call("holders")
+        return {pairs[index]: pairs[index + 1] for index in range(0, len(pairs), 2)}
 
     # --- ClusterStore: reads --------------------------------------------------------------
 

@@ -8,7 +8,7 @@ local first = redis.call('HGET', ROOM, 'last_ms')
 redis.call('HSET', P .. 'nicks', key, sid)
 redis.call('HSET', P .. 'online', fold, sid)
 redis.call('HSET', session_key(sid), 'nick', nick, 'key', key, 'fold', fold, 'token', token,
-           'node', NODE, 'inc', INC, 'state', 'on', 'first', first)
+           'node', NODE, 'inc', INC, 'state', 'on', 'first', first, 'hello', hello)
 redis.call('SET', P .. 'token:' .. token, sid)
 redis.call('SADD', P .. 'node:' .. NODE, sid)
 append({'k', 'join', 'sid', sid, 'nick', nick, 'node', NODE, 'hello', hello, 'resumed', '0',

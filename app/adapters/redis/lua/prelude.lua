@@ -94,10 +94,11 @@ local function reap(name, now, ts)
   return #members
 end
 
--- Whether the session is held right now by this node's connection.
-local function held_here(sid)
-  local f = redis.call('HMGET', session_key(sid), 'node', 'inc', 'state')
-  return f[1] == NODE and f[2] == INC and f[3] == 'on'
+-- Whether the session is held right now by this node's connection that said `hello`
+-- (not by an older connection of the same client, which a resume replaced).
+local function held_here(sid, hello)
+  local f = redis.call('HMGET', session_key(sid), 'node', 'inc', 'state', 'hello')
+  return f[1] == NODE and f[2] == INC and f[3] == 'on' and f[4] == hello
 end
 
 local function check_room_and_fence()

@@ -1,8 +1,8 @@
--- A nick change: ARGV sid, nick, key, fold, ts. Answers {'taken'} if another holds the nick.
+-- A nick change: ARGV sid, hello, nick, key, fold, ts. Answers {'taken'} if another holds the nick.
 local prior = replayed() if prior then return prior end
 local refused = check_room_and_fence() if refused then return refused end
-local sid, nick, key, fold, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-if not held_here(sid) then return done({'gone'}) end
+local sid, hello, nick, key, fold, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+if not held_here(sid, hello) then return done({'gone'}) end
 local s = session_key(sid)
 local holder = redis.call('HGET', P .. 'nicks', key)
 if holder and holder ~= sid and redis.call('EXISTS', session_key(holder)) == 1 then

@@ -20,7 +20,8 @@ for _, digest in ipairs({f[3], f[4]}) do
   if digest and digest ~= used then redis.call('DEL', P .. 'token:' .. digest) end
 end
 redis.call('SET', P .. 'token:' .. token, sid)
-redis.call('HSET', s, 'token', token, 'prev', used, 'node', NODE, 'inc', INC, 'state', 'on')
+redis.call('HSET', s, 'token', token, 'prev', used, 'node', NODE, 'inc', INC, 'state', 'on',
+           'hello', hello)
 redis.call('SADD', P .. 'node:' .. NODE, sid)
 redis.call('HSET', P .. 'online', f[2], sid)
 append({'k', 'join', 'sid', sid, 'nick', f[1], 'node', NODE, 'hello', hello, 'resumed', '1',

@@ -1,8 +1,8 @@
--- A private message to whoever is online under a folded nick: ARGV sid, to_fold, text, ts
+-- A private message to whoever is online under a folded nick: ARGV sid, hello, to_fold, text, ts
 local prior = replayed() if prior then return prior end
 local refused = check_room_and_fence() if refused then return refused end
-local sid, to_fold, text, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-if not held_here(sid) then return done({'gone'}) end
+local sid, hello, to_fold, text, ts = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+if not held_here(sid, hello) then return done({'gone'}) end
 local rsid = redis.call('HGET', P .. 'online', to_fold)
 if not rsid then return done({'nouser'}) end
 local id = append({'k', 'priv', 'from', redis.call('HGET', session_key(sid), 'nick'), 'fs', sid,
