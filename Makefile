@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: server client test lint typecheck imports snapshots bench bench-growth bench-peer clean
+.PHONY: server client test lint typecheck imports snapshots bench bench-growth bench-cluster bench-peer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: $(STAMP)
 # (long: ngircd registers thousands slowly).
 bench-growth: $(STAMP)
 	$(BIN)/chat-bench-suite --growth --json-out bench/growth-run.json
+
+# The cluster: a fresh redis-server (the venv's, appendfsync always) and 4 chat-server nodes
+# per workload, clients spread over the nodes: messages/s with every one on every node, p99
+# latency across nodes at a steady 1,000 messages/s, W1 across 2 nodes against one server.
+bench-cluster: $(STAMP)
+	$(BIN)/chat-bench-suite --cluster --json-out bench/cluster-run.json
 
 # The comparison peer: Debian's ngircd (needs root).
 bench-peer:

@@ -4,6 +4,10 @@ The clients of a process register, hold until every process is ready, then sende
 everyone counts deliveries. Counting is cheap (a marker count per received chunk); a few
 "latency" clients parse every line for the send time stamped in the text.
 
+Against several servers (a cluster sharing one room) each client connects to one of them;
+every message then also says which sender it is from, so a probe can tell a message from a
+sender on another server from one on its own, and a sender times its own echo.
+
 Both dialects take the same path per chunk, so the loader costs the same per delivery
 against either server and flatters neither: count the markers, look for a line that starts
 with "PING " (only IRC servers send one, but v1 chunks are searched all the same), and keep
@@ -51,6 +55,16 @@ class WorkerPlan:
     # At most this many clients connecting or registering at a time (0: no limit, all connect
     # first). ngircd listens with a backlog of 10, so a burst of connects overflows it.
     connect_window: int = 0
+    # Several servers (a cluster): every server's address, and for each of this worker's
+    # clients which one it connects to and its index in the whole run. Empty: all connect to
+    # host:port and messages carry no sender.
+    addresses: tuple[tuple[str, int], ...] = ()
+    client_servers: tuple[int, ...] = ()
+    client_indexes: tuple[int, ...] = ()
+
+    @property
+    def spread(self) -> bool:
+        return len(self.addresses) > 1
 
 
 @dataclass
@@ -64,6 +78,14 @@ class WorkerResult:
     latencies_ns: list[int] = field(default_factory=list)
     cpu_seconds: float = 0.0
     error: str | None = None
+    # Against several servers only:
+    # by server index: (clients registered, deliveries expected, deliveries received, clients
+    # that received more or fewer than expected), own echoes included
+    by_server: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    # what probes received: (sender index, send time, receive time, the probe's server)
+    probe_deliveries: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # what senders got back of their own: (sender index, send time, echo time)
+    echoes: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def receive_only_plan(dialect: str, timeout: float) -> WorkerPlan:
@@ -99,10 +121,14 @@ class Client:
     received: int = 0
     watching_writes: bool = False
     lost: bool = False  # the connection ended (and the socket left the selector)
+    server: int = 0  # which of the plan's addresses it connected to
+    index: int = 0  # its index in the whole run (a sender's is what its messages carry)
+    times_echoes: bool = False  # a sender against several servers: it times its own echoes
 
 
-def message_text(send_ns: int, payload_bytes: int) -> str:
-    head = f"MSG#{send_ns}#"
+def message_text(send_ns: int, payload_bytes: int, sender: int | None = None) -> str:
+    """`MSG#<send time>#`, then `<sender index>#` if given, padded to `payload_bytes`."""
+    head = f"MSG#{send_ns}#" if sender is None else f"MSG#{send_ns}#{sender}#"
     return head + "x" * max(0, payload_bytes - len(head))
 
 
@@ -138,6 +164,7 @@ class LoadWorker:
         self.result.registered = sum(client.registered for client in self.clients)
         self.result.connect_seconds = time.monotonic() - started
         self.result.expected = sum(client.expected for client in self.clients)
+        self._count_by_server()
 
     def add_client(self, sock: socket.socket, *, sender: bool, probe: bool) -> Client:
         """A connected socket, from now on read (and, for a sender, written) by this worker."""
@@ -191,7 +218,25 @@ class LoadWorker:
                 if mask & selectors.EVENT_READ:
                     self._receive(client)
         self.result.cpu_seconds = time.process_time() - cpu_started
+        self._count_by_server()
         return self.result
+
+    def _count_by_server(self) -> None:
+        """Per server: clients registered, deliveries expected and received, and clients
+        whose count is off (against several servers only: one server's figures are the
+        worker's own)."""
+        if not self.plan.spread:
+            return
+        counts: dict[int, tuple[int, int, int, int]] = {}
+        for client in self.clients:
+            registered, expected, received, off = counts.get(client.server, (0, 0, 0, 0))
+            counts[client.server] = (
+                registered + client.registered,
+                expected + client.expected,
+                received + client.received,
+                off + (client.received != client.expected),
+            )
+        self.result.by_server = counts
 
     def close(self) -> None:
         for client in self.clients:
@@ -202,10 +247,17 @@ class LoadWorker:
 
     def _connect(self, index: int, nick: str) -> None:
         plan = self.plan
-        sock = socket.create_connection((plan.host, plan.port), timeout=plan.timeout)
+        server = plan.client_servers[index] if plan.spread else 0
+        address = plan.addresses[server] if plan.spread else (plan.host, plan.port)
+        sock = socket.create_connection(address, timeout=plan.timeout)
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.add_client(sock, sender=index in plan.senders, probe=index in plan.latency_probes)
+        sender = index in plan.senders
+        client = self.add_client(sock, sender=sender, probe=index in plan.latency_probes)
+        if plan.spread:
+            client.server = server
+            client.index = plan.client_indexes[index]
+            client.times_echoes = sender and self.dialect.echoes_own
         sock.send(self.dialect.register(nick, join=plan.join))
 
     def _read_registrations(self, timeout: float) -> int:
@@ -247,7 +299,9 @@ class LoadWorker:
         send_ns = time.monotonic_ns()
         if not self.result.first_send_ns:
             self.result.first_send_ns = send_ns
-        client.outgoing += self.dialect.message(message_text(send_ns, self.plan.payload_bytes))
+        sender = client.index if self.plan.spread else None
+        text = message_text(send_ns, self.plan.payload_bytes, sender)
+        client.outgoing += self.dialect.message(text)
         client.to_send -= 1
 
     def _flush(self, client: Client) -> None:
@@ -276,16 +330,29 @@ class LoadWorker:
             self.result.received += count
             self.result.last_receive_ns = now_ns
             self._progress[self._slot] = self.result.received
-        if client.probe or may_start_line(SERVER_PING, client.pending_line, data):
+        timed = client.probe or client.times_echoes
+        if timed or may_start_line(SERVER_PING, client.pending_line, data):
             self._parse_lines(client, data, now_ns)
         else:
             client.pending_line = rest_of_line(client.pending_line, data)
 
     def _parse_lines(self, client: Client, data: bytes, now_ns: int) -> None:
         for line in self._split_and_answer(client, data):
-            if client.probe and (start := line.find(MARKER)) != -1:
-                end = line.find(b"#", start + len(MARKER))
-                self.result.latencies_ns.append(now_ns - int(line[start + len(MARKER) : end]))
+            if not (client.probe or client.times_echoes):
+                continue
+            if (start := line.find(MARKER)) == -1:
+                continue
+            end = line.find(b"#", start + len(MARKER))
+            send_ns = int(line[start + len(MARKER) : end])
+            if not self.plan.spread:
+                self.result.latencies_ns.append(now_ns - send_ns)
+                continue
+            sender = int(line[end + 1 : line.find(b"#", end + 1)])
+            if client.times_echoes and sender == client.index:
+                self.result.echoes.append((sender, send_ns, now_ns))
+            elif client.probe:
+                self.result.latencies_ns.append(now_ns - send_ns)
+                self.result.probe_deliveries.append((sender, send_ns, now_ns, client.server))
 
     def _recv(self, client: Client) -> bytes:
         """What the socket has now; b"" if nothing (a lost connection is noted and dropped)."""
