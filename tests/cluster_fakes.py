@@ -26,6 +26,7 @@ from app.services.cluster_ports import (
     Resumed,
     RoomLost,
     RoomState,
+    Said,
     StoreUnavailable,
 )
 from app.services.cluster_replica import parse_position
@@ -160,6 +161,7 @@ class FakeClusterStore:
         self.room = room
         self.node = node
         self.incarnation = room.register(node, datetime.min)
+        self.publish_batches: list[int] = []
 
     def register_again(self, at: datetime) -> None:
         """What a fenced node does: start over as a new incarnation."""
@@ -374,6 +376,22 @@ class FakeClusterStore:
         if self.room.unavailable:
             raise OSError("the shared store did not answer")  # as RedisRoomStore's reads
         return self.room
+
+    def publish(self, messages: Sequence[Said]) -> list[int | Exception]:
+        self.publish_batches.append(len(messages))  # one round trip each, in Redis
+        self._writable()  # as a pipeline that never reached Redis: all of them refused
+        answers: list[int | Exception] = []
+        for said in messages:
+            try:
+                if said.to is None:
+                    answers.append(self.say(said.session, said.hello, said.text, said.at))
+                else:
+                    answers.append(
+                        self.whisper(said.session, said.hello, said.to, said.text, said.at)
+                    )
+            except (Refused, StoreUnavailable, Fenced, RoomLost) as error:
+                answers.append(error)
+        return answers
 
     def holders(self) -> dict[str, str]:
         room = self._reachable()

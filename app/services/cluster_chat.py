@@ -9,7 +9,6 @@ same order, whichever node accepted them.
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,7 +31,15 @@ from app.domain.text import validate_text
 from app.services.chat import Departure, split_goodbye
 from app.services.cluster_clients import NodeClients, PendingHello
 from app.services.cluster_delivery import ClusterDelivery
-from app.services.cluster_ports import ClusterStore, Fenced, Refused, RoomLost, StoreUnavailable
+from app.services.cluster_ports import (
+    ClusterStore,
+    Fenced,
+    Refused,
+    RoomLost,
+    Said,
+    StoreUnavailable,
+)
+from app.services.cluster_publisher import MessagePublisher
 from app.services.cluster_replica import Replica
 from app.services.history import newest_page
 from app.services.membership import Joined, RoomSettings
@@ -41,6 +48,8 @@ from app.services.ports import Clock, EventLog, NoTelemetry, Recipient, RoomHist
 # Random names tried for a newcomer whose nick is taken, before a numbered one.
 _SUGGESTIONS: int = 20
 _NUMBERED: int = 1000
+# How long a rename or leave waits for the client's queued messages to be sent first.
+_FLUSH_WAIT: float = 2.0
 # At a stop, how long the node waits for the stream to bring what was accepted before it.
 _CATCH_UP_AT_STOP: float = 1.0
 
@@ -86,6 +95,9 @@ class ClusterChatService:
         telemetry: Telemetry | None = None,
     ) -> None:
         self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.publisher = MessagePublisher(
+            store, clock=clock, events=events, telemetry=lambda: self.telemetry
+        )
         self._store = store
         self._log = log
         self._clock = clock
@@ -182,6 +194,7 @@ class ClusterChatService:
         self, held: tuple[str, str], *, ends: bool, reason: str, message: str | None
     ) -> None:
         session, hello = held
+        self.publisher.flush(_FLUSH_WAIT)  # its last messages go before its leave
         try:
             self._store.leave(
                 session, hello, ends=ends, reason=reason, message=message, at=self._clock.now()
@@ -214,6 +227,7 @@ class ClusterChatService:
         be resumed on any node."""
         with self._lock:
             self._closing = True  # nothing more is accepted from here
+        self.publisher.flush(_CATCH_UP_AT_STOP)
         try:
             newest: str | None = self._store.state().position
         except (StoreUnavailable, Fenced, RoomLost):
@@ -233,25 +247,16 @@ class ClusterChatService:
 
     # --- saying things --------------------------------------------------------------------
 
-    def say_public(self, client: Recipient, text: str) -> int:
+    def say_public(self, client: Recipient, text: str) -> None:
+        """Queued for the store (see MessagePublisher): its echo, or its refusal, follows."""
         session, hello = self._speaker(client)
         validate_text(text)
-        with _store_errors(), _refusals(to=None):
-            message_id = self._accepted(
-                lambda: self._store.say(session, hello, text, self._clock.now())
-            )
-        self.telemetry.message_accepted("public")
-        return message_id
+        self.publisher.submit(client, Said(session, hello, text, self._clock.now()))
 
-    def say_private(self, client: Recipient, to: str, text: str) -> int:
+    def say_private(self, client: Recipient, to: str, text: str) -> None:
         session, hello = self._speaker(client)
         validate_text(text)
-        with _store_errors(), _refusals(to=to):
-            message_id = self._accepted(
-                lambda: self._store.whisper(session, hello, to, text, self._clock.now())
-            )
-        self.telemetry.message_accepted("private")
-        return message_id
+        self.publisher.submit(client, Said(session, hello, text, self._clock.now(), to=to))
 
     def rename(self, client: Recipient, wanted: str) -> NickChanged:
         session, hello = self._speaker(client)
@@ -263,16 +268,10 @@ class ClusterChatService:
             event = NickChanged(old=nick, new=nick, at=now)
             client.deliver(event)
             return event
+        self.publisher.flush(_FLUSH_WAIT)  # what the client said before is said as before
         with _store_errors(), _refusals(to=None, nick=nick):
             old = self._store.rename(session, hello, nick, now)
         return NickChanged(old=old, new=nick, at=now)
-
-    def _accepted(self, write: Callable[[], int]) -> int:
-        started = time.perf_counter()  # for monitoring only
-        try:
-            return write()
-        finally:
-            self.telemetry.append_took(time.perf_counter() - started)
 
     # --- asking ---------------------------------------------------------------------------
 

@@ -77,6 +77,17 @@ Entry = MessageEntry | JoinEntry | LeaveEntry | NickEntry
 
 
 @dataclass(frozen=True)
+class Said:
+    """A message on its way to the store, from the connection holding `session` by `hello`."""
+
+    session: str
+    hello: str
+    text: str
+    at: datetime
+    to: str | None = None  # a private message's recipient, as the sender wrote it
+
+
+@dataclass(frozen=True)
 class RoomState:
     """Where the room stands at one stream position."""
 
@@ -136,6 +147,11 @@ class ClusterStore(Protocol):
         at: datetime,
     ) -> None:
         """`ends`: a quit (the nick is free); otherwise a drop (held for the grace)."""
+        ...
+
+    def publish(self, messages: Sequence[Said]) -> list[int | Exception]:
+        """Messages in order, in one go: for each its id, or why it was not accepted
+        (Refused, StoreUnavailable, ...). Raises StoreUnavailable if none could be."""
         ...
 
     def holders(self) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """A node of a cluster on fakes, and people on it: the cluster unit tests' room.
 
-Several nodes share one SharedRoom. Nothing reads the stream by itself: `pump()` is the
-node's reader bringing one batch (everything after the node's position) and applying it.
+Several nodes share one SharedRoom. Nothing runs by itself: `pump()` is the node's writer
+sending what its clients said, then its reader bringing one batch (everything after the
+node's position) and applying it.
 """
 
-from app.domain.events import ChatEvent
+from app.domain.events import ChatEvent, Refusal
 from app.services.cluster_chat import ClusterChatService
 from app.services.cluster_delivery import ClusterDelivery
 from app.services.feed import RoomFeed
@@ -79,8 +80,26 @@ class ClusterNodeHarness:
         return JournaledRecipient(self.chat.feed, self.journal)
 
     def pump(self) -> bool:
-        """The node's reader, once: the stream after this node's position, applied."""
+        """The node's writer and reader, once each: what its clients said sent to the store,
+        then the stream after this node's position applied."""
+        self.chat.publisher.send_waiting(0.0)
         return self.delivery.apply(self.store.read(self.delivery.position, 1000, 0.0))
+
+    def say(self, person: RecordingRecipient, text: str, to: str | None = None) -> int:
+        """Says `text` (to `to`, privately, if given) and sends it to the store at once, as
+        the node's writer would: returns the message's id. A refusal raises its error, as
+        the client is sent it."""
+        heard = len(person.received)
+        if to is None:
+            self.chat.say_public(person, text)
+        else:
+            self.chat.say_private(person, to, text)
+        self.chat.publisher.send_waiting(0.0)
+        refusals = [e for e in person.received[heard:] if isinstance(e, Refusal)]
+        if refusals:
+            del person.received[heard:]
+            raise refusals[0].error
+        return self.room.last_ms
 
     def joined(self, *nicks: str) -> list[JournaledRecipient]:
         """People who said hello here and were welcomed, with what that brought them read."""

@@ -68,9 +68,9 @@ def test_a_newcomer_hears_everything_after_its_own_join_and_nothing_before_it() 
     node = ClusterNodeHarness()
     (ann,) = node.joined("ann")
     bob = node.person()
-    node.chat.say_public(ann, "before bob")
+    node.say(ann, "before bob")
     node.chat.join(bob, "bob")
-    node.chat.say_public(ann, "after bob")
+    node.say(ann, "after bob")
 
     node.pump()  # one batch: the message, bob's join, the next message
 
@@ -91,9 +91,9 @@ def test_a_public_message_reaches_every_follower_here_in_the_stream_order() -> N
     one.pump()
     caught_up(ann, bob)
 
-    one.chat.say_public(ann, "first")
-    two.chat.say_public(cy, "second")
-    one.chat.say_public(bob, "third")
+    one.say(ann, "first")
+    two.say(cy, "second")
+    one.say(bob, "third")
     one.pump()
     two.pump()
 
@@ -116,8 +116,8 @@ def test_a_private_message_reaches_only_its_two_ends_on_this_node() -> None:
     one.pump()
     caught_up(ann, bob, cy)
 
-    one.chat.say_private(ann, "bob", "to bob")
-    one.chat.say_private(ann, "dan", "to dan")
+    one.say(ann, to="bob", text="to bob")
+    one.say(ann, to="dan", text="to dan")
     one.pump()
     two.pump()
 
@@ -133,7 +133,7 @@ def test_a_note_to_oneself_arrives_once() -> None:
     node = ClusterNodeHarness()
     (ann,) = node.joined("ann")
 
-    node.chat.say_private(ann, "ANN", "remember")
+    node.say(ann, to="ANN", text="remember")
     node.pump()
 
     assert ann.received == [
@@ -169,7 +169,7 @@ def test_a_session_taken_over_by_another_node_closes_its_client_here() -> None:
     assert not one.chat.is_registered(ann)
 
     ann.take()
-    one.chat.say_public(bob, "still there?")
+    one.say(bob, "still there?")
     one.pump()
     two.pump()
     assert ann.received == []
@@ -180,7 +180,7 @@ def test_a_batch_that_does_not_follow_the_position_is_refused_and_nothing_is_del
     node = ClusterNodeHarness()
     (ann,) = node.joined("ann")
     for text in ("one", "two", "three"):
-        node.chat.say_public(ann, text)
+        node.say(ann, text)
     before = node.delivery.position
     batch = node.store.read(before, 1000, 0.0)
 
@@ -197,7 +197,7 @@ def test_a_batch_with_a_hole_inside_is_refused_whole() -> None:
     node = ClusterNodeHarness()
     (ann,) = node.joined("ann")
     for text in ("one", "two", "three"):
-        node.chat.say_public(ann, text)
+        node.say(ann, text)
     before = node.delivery.position
     one, _, three = node.store.read(before, 1000, 0.0)
 
@@ -222,9 +222,9 @@ def test_the_archive_has_a_batchs_messages_before_anyone_is_sent_them() -> None:
     node = ClusterNodeHarness()
     ann, bob = node.joined("ann", "bob")
     node.journal.clear()
-    node.chat.say_public(ann, "one")
-    node.chat.say_private(ann, "bob", "two")
-    node.chat.say_public(bob, "three")
+    node.say(ann, "one")
+    node.say(ann, to="bob", text="two")
+    node.say(bob, "three")
 
     node.pump()
 
@@ -246,7 +246,7 @@ def test_a_failing_archive_is_reported_and_the_messages_still_go_out() -> None:
     (ann,) = node.joined("ann")
     node.archive.failing = True
 
-    node.chat.say_public(ann, "on a full disk")
+    node.say(ann, "on a full disk")
     node.pump()
 
     assert texts(ann.received) == ["on a full disk"]
@@ -285,21 +285,21 @@ def test_a_resumed_client_is_sent_what_it_missed_then_carries_on_live() -> None:
     (welcome,) = ann.take()[:1]
     assert isinstance(welcome, Welcome)
     assert welcome.resume_token is not None
-    node.chat.say_public(bob, "seen")
+    node.say(bob, "seen")
     node.pump()
     (seen,) = ann.received
     assert isinstance(seen, PublicMessage)
     node.chat.drop(ann, "disconnected")
-    node.chat.say_public(bob, "missed 1")
-    node.chat.say_private(bob, "bob", "bob's own note")
+    node.say(bob, "missed 1")
+    node.say(bob, to="bob", text="bob's own note")
     node.pump()
-    node.chat.say_public(bob, "missed 2")  # not yet read by the node when ann comes back
+    node.say(bob, "missed 2")  # not yet read by the node when ann comes back
 
     ann_again = node.person()
     joined = node.chat.join(
         ann_again, "ann", ResumeRequest(token=welcome.resume_token, last_id=seen.id)
     )
-    node.chat.say_public(bob, "live")  # after her join in the stream
+    node.say(bob, "live")  # after her join in the stream
     node.pump()
 
     assert joined == Joined(nick="ann", renamed=False, resumed=True)
@@ -322,7 +322,7 @@ def test_a_resume_over_a_hole_in_the_log_says_some_is_missing() -> None:
     assert token is not None
     node.chat.drop(ann, "disconnected")
     for text in ("one", "two", "three"):
-        node.chat.say_public(bob, text)
+        node.say(bob, text)
     node.pump()
     node.room.delete(2)  # by hand, in the shared store
 

@@ -57,6 +57,7 @@ class ClusterNode:
         self._threads = [
             threading.Thread(target=self._read_forever, name="cluster-reader", daemon=True),
             threading.Thread(target=self._beat_forever, name="cluster-heartbeat", daemon=True),
+            threading.Thread(target=self._write_forever, name="cluster-writer", daemon=True),
         ]
         self._unavailable_since: float | None = None
         self._beats = 0
@@ -139,6 +140,15 @@ class ClusterNode:
         self._available()
         if not self._delivery.apply(entries):
             self._gap(entries[0].position)
+
+    def _write_forever(self) -> None:
+        """Sends the messages this node's clients said, a batch per round trip."""
+        while not self._stopped.is_set():
+            try:
+                self._chat.publisher.send_waiting(_READ_BLOCK)
+            except Exception as error:  # a bug of ours: say it, keep sending
+                _log.error("cluster_write_failed", error=repr(error))
+                self._stopped.wait(0.1)
 
     def _gap(self, found: str) -> None:
         """Entries are missing before `found`: delivering on would be out of order. This

@@ -8,6 +8,7 @@ one retry made here after a lost answer returns the first answer rather than wri
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any, Final
 
@@ -98,6 +99,50 @@ class Scripts:
         except StoreUnavailable:
             self.available = False
             raise
+
+    def write_many(self, calls: Sequence[tuple[str, Sequence[str | int]]]) -> list[Any]:
+        """Writes (script name, arguments), all in one round trip (a pipeline: Redis
+        runs them in order and, with appendfsync always, fsyncs once for all of them).
+        Each item is its answer or the exception for it; StoreUnavailable for all of them
+        if Redis did not answer (a broken connection: tried once more, same ids)."""
+        if not self.available:
+            raise StoreUnavailable("the shared store did not answer a moment ago")
+        ops = [uuid.uuid4().hex for _ in calls]
+        try:
+            try:
+                answers = self._pipelined(ops, calls)
+            except _Disconnected:
+                answers = self._pipelined(ops, calls)
+        except StoreUnavailable:
+            self.available = False
+            raise
+        return [self._checked_or_error(answer) for answer in answers]
+
+    def _pipelined(
+        self, ops: list[str], calls: Sequence[tuple[str, Sequence[str | int]]]
+    ) -> list[Any]:
+        deadline = self._deadline("", ops[0])
+        pipe = self._client.pipeline(transaction=False)
+        for op, (name, args) in zip(ops, calls, strict=True):
+            self._scripts[name](
+                keys=[],
+                args=[self._prefix, self.node, self.incarnation, op, deadline, *args],
+                client=pipe,
+            )
+        try:
+            return list(pipe.execute(raise_on_error=False))
+        except (redis.TimeoutError, TimeoutError) as error:
+            raise StoreUnavailable(f"no answer within {_COMMAND_TIMEOUT} s") from error
+        except (redis.ConnectionError, OSError) as error:
+            raise _Disconnected(str(error) or type(error).__name__) from error
+
+    def _checked_or_error(self, answer: Any) -> Any:
+        if isinstance(answer, Exception):
+            return answer  # a script error for this one call: a bug of ours, said per call
+        try:
+            return self._checked(list(answer))
+        except (StoreUnavailable, Refused, Fenced, RoomLost) as error:
+            return error
 
     def call(self, name: str, *args: str | int) -> list[Any]:
         """A script that is safe to run again as it is (heartbeats, reads): no retry here.

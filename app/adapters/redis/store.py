@@ -17,6 +17,7 @@ from app.services.cluster_ports import (
     Refused,
     Resumed,
     RoomState,
+    Said,
     StoreUnavailable,
 )
 from app.services.ports import LoggedTotals
@@ -94,6 +95,21 @@ class RedisRoomStore:
     ) -> None:
         how = "quit" if ends else "drop"
         self.scripts.write("leave", session, hello, how, reason, message or "", stamp(at))
+
+    def publish(self, messages: Sequence[Said]) -> list[int | Exception]:
+        calls: list[tuple[str, Sequence[str | int]]] = [
+            ("say", (said.session, said.hello, said.text, stamp(said.at)))
+            if said.to is None
+            else (
+                "whisper",
+                (said.session, said.hello, self._fold(said.to), said.text, stamp(said.at)),
+            )
+            for said in messages
+        ]
+        return [
+            answer if isinstance(answer, Exception) else int(answer[1])
+            for answer in self.scripts.write_many(calls)
+        ]
 
     def holders(self) -> dict[str, str]:
         pairs = self.scripts.call("holders")
