@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import functools
 import signal
+import socket
 import sys
 import threading
 import uuid
@@ -164,9 +165,10 @@ def build_cluster_node(
     return server, node
 
 
-def default_node_name(host: str, port: int) -> str:
-    """host:port; with port 0 (any free one) a random suffix instead, unique all the same."""
-    return f"{host}:{port}" if port else f"{host}:any-{uuid.uuid4().hex[:8]}"
+def default_node_name(port: int) -> str:
+    """This machine's name and the port: unique across machines that listen on the same
+    address and port. With port 0 (any free one), a random suffix instead."""
+    return f"{socket.gethostname()}:{port if port else 'any-' + uuid.uuid4().hex[:8]}"
 
 
 def serve_metrics(
@@ -243,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 server, node = build_cluster_node(
                     (args.host, args.port),
                     redis_url=args.redis,
-                    node_name=args.node_name or default_node_name(args.host, args.port),
+                    node_name=args.node_name or default_node_name(args.port),
                     node_timeout=args.node_timeout,
                     text_logs=text_logs,
                     **common,

@@ -318,7 +318,7 @@ class FakeClusterStore:
             room.epoch, f"{room.last_ms}-{room.last_seq}", room.public, room.private, online
         )
 
-    def read(self, after: str, limit: int, block_seconds: float) -> Sequence[Entry]:
+    def read(self, after: str, limit: int, block_seconds: float, epoch: str) -> Sequence[Entry]:
         room = self._reachable()
         start = parse_position(after)
         return [entry for entry in room.entries if parse_position(entry.position) > start][:limit]

@@ -137,7 +137,8 @@ def parse_args(
         "--node-name",
         type=_node_name,
         default=None,
-        help="this server's name in the cluster, unique among the nodes (default: host:port)",
+        help="this server's name in the cluster, unique among the nodes"
+        " (default: this machine's name:port)",
     )
     cluster.add_argument(
         "--node-timeout",

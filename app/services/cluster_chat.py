@@ -96,7 +96,11 @@ class ClusterChatService:
     ) -> None:
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.publisher = MessagePublisher(
-            store, clock=clock, events=events, telemetry=lambda: self.telemetry
+            store,
+            clock=clock,
+            events=events,
+            telemetry=lambda: self.telemetry,
+            when_delivered=delivery.when_delivered,
         )
         self._store = store
         self._log = log
@@ -145,7 +149,7 @@ class ClusterChatService:
                 self._ghosts_suspected |= isinstance(error, Unavailable)
             raise
         with self._lock:
-            if hello in self._clients.pending or client in self._clients.client_of.values():
+            if hello in self._clients.pending or self._clients.client_of.get(session) is client:
                 self._clients.speaks_for(client, session)
         return Joined(nick=nick, renamed=renamed, resumed=resumed is not None)
 
@@ -166,9 +170,14 @@ class ClusterChatService:
         raise Unavailable("no free nickname was found; try again with another")
 
     def confirm(self, client: Recipient) -> None:
+        """The client sent something in a read after its resume. Here its welcome (and new
+        token) goes out later, when its join comes back through the stream: only once it has
+        is the old token spent; until then, and if this fails, it stays good a little longer."""
         with self._lock:
             session = self._clients.session_of.get(client)
-        if session is not None:  # if this fails, the old token stays good a little longer
+            if session is not None and self._clients.client_of.get(session) is not client:
+                return  # not welcomed yet
+        if session is not None:
             with contextlib.suppress(StoreUnavailable, Fenced, RoomLost, Refused):
                 self._store.confirm(session)
 
@@ -191,10 +200,17 @@ class ClusterChatService:
         return nick
 
     def _leave(
-        self, held: tuple[str, str], *, ends: bool, reason: str, message: str | None
+        self,
+        held: tuple[str, str],
+        *,
+        ends: bool,
+        reason: str,
+        message: str | None,
+        after_its_messages: bool = True,
     ) -> None:
         session, hello = held
-        self.publisher.flush(_FLUSH_WAIT)  # its last messages go before its leave
+        if after_its_messages:  # its last messages go before its leave
+            self.publisher.flush(_FLUSH_WAIT)
         try:
             self._store.leave(
                 session, hello, ends=ends, reason=reason, message=message, at=self._clock.now()
@@ -213,8 +229,10 @@ class ClusterChatService:
             known = self._clients.known_hellos()
             self._ghosts_suspected = False
         ghosts = [(session, hello) for session, hello in holders.items() if hello not in known]
-        for ghost in ghosts:
-            self._leave(ghost, ends=False, reason="disconnected", message=None)
+        for ghost in ghosts:  # (held for no connection: nothing of theirs is queued)
+            self._leave(
+                ghost, ends=False, reason="disconnected", message=None, after_its_messages=False
+            )
         return len(ghosts)
 
     @property
@@ -293,9 +311,11 @@ class ClusterChatService:
             )
 
     def ping(self, client: Recipient, token: str | None) -> None:
+        """The pong comes after the echoes of what the client said before (a client may
+        use a ping as a barrier), which come back through the stream."""
         with self._lock:
             self._asking(client)
-            client.deliver(Pong(token=token, at=self._clock.now()))
+        self.publisher.reply_in_turn(client, Pong(token=token, at=self._clock.now()))
 
     def history(self, client: Recipient, before: int | None, limit: int) -> None:
         if not 1 <= limit <= HISTORY_MAX_LIMIT:

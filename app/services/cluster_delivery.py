@@ -6,9 +6,10 @@ client here follows it), a private message to its two ends if they are here, and
 of a client of this node whose join it is (its feed starts right after that join).
 """
 
+import heapq
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from app.domain.events import (
@@ -64,11 +65,29 @@ class ClusterDelivery:
         self._settings = settings
         self._telemetry = telemetry
         self.closed = False  # the shutdown frame is out: nothing more is delivered here
+        # Replies waiting for the messages up to an id to be delivered: (id, order, reply).
+        self._after: list[tuple[int, int, Callable[[], None]]] = []
+        self._after_order = itertools.count()
         self._applied = threading.Condition(self.lock)
 
     def start_at(self, state: RoomState) -> None:
         with self.lock:
             self.replica.reset(state)
+            self._after.clear()  # their clients were closed; the ids may start anew
+
+    def when_delivered(self, message_id: int, then: Callable[[], None]) -> None:
+        """Runs `then` (under the lock) once every message up to `message_id` has been
+        delivered here: at once if it has been."""
+        with self.lock:
+            if self.replica.last_id >= message_id:
+                then()
+            else:
+                heapq.heappush(self._after, (message_id, next(self._after_order), then))
+
+    def where(self) -> tuple[str, str]:
+        """The position applied up to, and the room (epoch) it is a position in."""
+        with self.lock:
+            return self.replica.position, self.replica.epoch
 
     @property
     def position(self) -> str:
@@ -79,8 +98,10 @@ class ClusterDelivery:
         """Deliver a batch read after `position`. False (nothing applied) if the batch does
         not carry on exactly from there: a gap this node cannot fill."""
         with self.lock:
-            if self.closed:
-                return True  # the log files catch up at the next start
+            if self.closed:  # read on, deliver nothing: the log files catch up at the next start
+                if entries:
+                    self.replica.position = entries[-1].position
+                return True
             if not entries or not follows(self.replica.position, entries[0].position):
                 return not entries
             for before, entry in itertools.pairwise(entries):  # before anything is written
@@ -96,6 +117,8 @@ class ClusterDelivery:
             for entry in entries:
                 self.replica.apply(entry)  # first: a welcome lists the joiner among the users
                 self._deliver(entry)
+                while self._after and self._after[0][0] <= self.replica.last_id:
+                    heapq.heappop(self._after)[2]()
             self._applied.notify_all()
         return True
 

@@ -18,6 +18,11 @@ class StoreUnavailable(Exception):
     """The shared store did not answer: nothing was written (or a retry found it written)."""
 
 
+class OutcomeUnknown(StoreUnavailable):
+    """The store did not answer, nor could it be asked afterwards whether the write was
+    made: it may have been (it then appears in the stream like any other)."""
+
+
 class Fenced(Exception):
     """This node was declared dead by the others: it may not act on what it holds."""
 
@@ -159,8 +164,9 @@ class ClusterStore(Protocol):
         ...
 
     def state(self) -> RoomState: ...
-    def read(self, after: str, limit: int, block_seconds: float) -> Sequence[Entry]:
-        """Entries after position `after`, waiting up to `block_seconds` for the first."""
+    def read(self, after: str, limit: int, block_seconds: float, epoch: str) -> Sequence[Entry]:
+        """Entries after position `after`, waiting up to `block_seconds` for the first;
+        only those of the room `epoch` (RoomLost if the first is another room's)."""
         ...
 
 

@@ -39,6 +39,9 @@ def replay(
     Always at least one page, so the client learns the replay is complete (`more` false).
     Read lazily: each page is read from the log when the client is ready for it.
     """
+    if after >= upto:  # nothing was missed: say so without reading the log
+        yield History(reason="resume", messages=(), more=False, at=now(), gap=gap)
+        return
     position, first = after, True
     while True:
         found = [

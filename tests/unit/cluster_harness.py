@@ -83,7 +83,9 @@ class ClusterNodeHarness:
         """The node's writer and reader, once each: what its clients said sent to the store,
         then the stream after this node's position applied."""
         self.chat.publisher.send_waiting(0.0)
-        return self.delivery.apply(self.store.read(self.delivery.position, 1000, 0.0))
+        return self.delivery.apply(
+            self.store.read(self.delivery.position, 1000, 0.0, self.room.epoch)
+        )
 
     def say(self, person: RecordingRecipient, text: str, to: str | None = None) -> int:
         """Says `text` (to `to`, privately, if given) and sends it to the store at once, as

@@ -182,7 +182,7 @@ def test_a_batch_that_does_not_follow_the_position_is_refused_and_nothing_is_del
     for text in ("one", "two", "three"):
         node.say(ann, text)
     before = node.delivery.position
-    batch = node.store.read(before, 1000, 0.0)
+    batch = node.store.read(before, 1000, 0.0, node.room.epoch)
 
     assert node.delivery.apply(batch[1:]) is False  # "one" is missing
 
@@ -199,7 +199,7 @@ def test_a_batch_with_a_hole_inside_is_refused_whole() -> None:
     for text in ("one", "two", "three"):
         node.say(ann, text)
     before = node.delivery.position
-    one, _, three = node.store.read(before, 1000, 0.0)
+    one, _, three = node.store.read(before, 1000, 0.0, node.room.epoch)
 
     assert node.delivery.apply([one, three]) is False
 

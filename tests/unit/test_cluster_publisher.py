@@ -61,7 +61,12 @@ def test_past_the_waiting_limit_a_message_is_refused_at_once() -> None:
     node = ClusterNodeHarness()
     (ann,) = node.joined("ann")
     publisher = MessagePublisher(
-        node.store, clock=node.clock, events=node.events, telemetry=NoTelemetry, max_waiting=2
+        node.store,
+        clock=node.clock,
+        events=node.events,
+        telemetry=NoTelemetry,
+        when_delivered=node.delivery.when_delivered,
+        max_waiting=2,
     )
     said = Said(session="s", hello="h", text="hi", at=T0)
     publisher.submit(ann, said)
@@ -70,3 +75,18 @@ def test_past_the_waiting_limit_a_message_is_refused_at_once() -> None:
     with pytest.raises(Unavailable):
         publisher.submit(ann, said)
     assert publisher.send_waiting(0.0) == 2
+
+
+def test_a_pong_and_a_refusal_come_after_the_echoes_of_what_was_said_before() -> None:
+    node = ClusterNodeHarness()
+    ann, _ = node.joined("ann", "bob")
+    node.chat.say_public(ann, "first")
+    node.chat.say_private(ann, "nobody", "psst")
+    node.chat.ping(ann, "barrier")
+    node.chat.publisher.send_waiting(0.0)
+    assert ann.received == []  # nothing before the echo: it is not in the stream yet
+
+    node.pump()
+
+    kinds = [type(event).__name__ for event in ann.received]
+    assert kinds == ["PublicMessage", "Refusal", "Pong"]

@@ -61,6 +61,7 @@ class ClusterNode:
         ]
         self._unavailable_since: float | None = None
         self._beats = 0
+        self._must_rejoin: Exception | None = None  # fenced or the room lost, not yet handled
 
     # --- life -----------------------------------------------------------------------------
 
@@ -136,7 +137,13 @@ class ClusterNode:
                 self._stopped.wait(0.5)
 
     def _read_once(self) -> None:
-        entries = self._store.read(self._delivery.position, _READ_BATCH, _READ_BLOCK)
+        position, epoch = self._delivery.where()
+        try:
+            entries = self._store.read(position, _READ_BATCH, _READ_BLOCK, epoch)
+        except RoomLost:
+            self._scripts.trouble.set()  # the heartbeat finds out which room there is now
+            self._stopped.wait(0.2)
+            return
         self._available()
         if not self._delivery.apply(entries):
             self._gap(entries[0].position)
@@ -168,11 +175,15 @@ class ClusterNode:
             if self._stopped.is_set():
                 return
             try:
+                if self._must_rejoin is not None:
+                    self._rejoin(self._must_rejoin)
+                    self._must_rejoin = None
                 self._beat()
             except StoreUnavailable as error:
                 self._unavailable(error)
             except (Fenced, RoomLost) as error:
-                self._rejoin(error)
+                self._must_rejoin = error  # at once, and again at each beat until it is done
+                self._scripts.trouble.set()
             except Exception as error:  # a bug of ours: say it, keep beating
                 _log.error("cluster_heartbeat_failed", error=repr(error))
 
@@ -190,14 +201,14 @@ class ClusterNode:
         for name in reaped:
             _log.warning("cluster_node_lost", node=name)
         if epoch != self._delivery.replica.epoch:
-            self._rejoin(RoomLost("the room in the store is not the one this node followed"))
+            raise RoomLost("the room in the store is not the one this node followed")
 
     def _rejoin(self, cause: Exception) -> None:
         """Declared dead while we were away (what we hold is stale), or the store lost the
         room: this node's clients reconnect (and resume, wherever they can), and the node
         joins again as a new incarnation. A lost room begins anew where this node saw the
         old one end, unless another node began it first."""
-        closed = self._delivery.close_local()
+        closed = self._delivery.close_local()  # (a retry finds none left to close)
         self._scripts.new_incarnation()
         if isinstance(cause, RoomLost):
             replica = self._delivery.replica

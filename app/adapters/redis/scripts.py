@@ -5,6 +5,7 @@ Instead each write carries an operation id that the script remembers for a minut
 one retry made here after a lost answer returns the first answer rather than writing again.
 """
 
+import json
 import threading
 import time
 import uuid
@@ -16,7 +17,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.services.cluster_ports import Fenced, Refused, RoomLost, StoreUnavailable
+from app.services.cluster_ports import (
+    Fenced,
+    OutcomeUnknown,
+    Refused,
+    RoomLost,
+    StoreUnavailable,
+)
 
 SCRIPT_NAMES: Final = (
     "open",
@@ -43,6 +50,16 @@ _ANSWERS_WITH_DEADLINE: Final = frozenset({"tick"})
 
 class _Disconnected(StoreUnavailable):
     """The connection failed (Redis restarted, say): a fresh one may well work at once."""
+
+
+class _TimedOut(StoreUnavailable):
+    """No answer in time: the write may or may not have been made (see Scripts._settle)."""
+
+
+# What a write given up after a timeout is marked with, under its operation id: the script,
+# if it runs later, finds it and does nothing ('late').
+_GIVEN_UP: Final = json.dumps(["late"])
+_OP_KEPT_MS: Final = 60_000
 
 
 def connect(url: str, *, timeout: float = _COMMAND_TIMEOUT) -> redis.Redis:
@@ -96,6 +113,8 @@ class Scripts:
                 return self._checked(self._call(name, op, args))
             except _Disconnected:
                 return self._checked(self._call(name, op, args))
+            except _TimedOut:
+                return self._checked(self._settle([op])[0])
         except StoreUnavailable:
             self.available = False
             raise
@@ -113,10 +132,26 @@ class Scripts:
                 answers = self._pipelined(ops, calls)
             except _Disconnected:
                 answers = self._pipelined(ops, calls)
+            except _TimedOut:
+                answers = self._settle(ops)
         except StoreUnavailable:
             self.available = False
             raise
         return [self._checked_or_error(answer) for answer in answers]
+
+    def _settle(self, ops: list[str]) -> list[Any]:
+        """After a timeout: were these writes made? Each is marked as given up (so that it
+        cannot run any more) unless its answer is there already, which is then its answer.
+        OutcomeUnknown if Redis does not answer this either."""
+        pipe = self._client.pipeline(transaction=False)
+        for op in ops:
+            pipe.set(self._prefix + "op:" + op, _GIVEN_UP, nx=True, px=_OP_KEPT_MS)
+            pipe.get(self._prefix + "op:" + op)
+        try:
+            replies = pipe.execute()
+        except (redis.RedisError, OSError) as error:
+            raise OutcomeUnknown("no answer, and none to whether it was done") from error
+        return [json.loads(stored) for stored in replies[1::2]]
 
     def _pipelined(
         self, ops: list[str], calls: Sequence[tuple[str, Sequence[str | int]]]
@@ -132,7 +167,7 @@ class Scripts:
         try:
             return list(pipe.execute(raise_on_error=False))
         except (redis.TimeoutError, TimeoutError) as error:
-            raise StoreUnavailable(f"no answer within {_COMMAND_TIMEOUT} s") from error
+            raise _TimedOut(f"no answer within {_COMMAND_TIMEOUT} s") from error
         except (redis.ConnectionError, OSError) as error:
             raise _Disconnected(str(error) or type(error).__name__) from error
 
@@ -174,7 +209,7 @@ class Scripts:
                 keys=[], args=[self._prefix, self.node, self.incarnation, op, deadline, *args]
             )
         except (redis.TimeoutError, TimeoutError) as error:
-            raise StoreUnavailable(f"no answer within {_COMMAND_TIMEOUT} s") from error
+            raise _TimedOut(f"no answer within {_COMMAND_TIMEOUT} s") from error
         except (redis.ConnectionError, OSError) as error:
             raise _Disconnected(str(error) or type(error).__name__) from error
         except redis.ResponseError as error:

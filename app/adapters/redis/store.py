@@ -16,6 +16,7 @@ from app.services.cluster_ports import (
     MessageEntry,
     Refused,
     Resumed,
+    RoomLost,
     RoomState,
     Said,
     StoreUnavailable,
@@ -128,7 +129,7 @@ class RedisRoomStore:
             epoch, position, public, private, online, origin, origin_public, origin_private
         )
 
-    def read(self, after: str, limit: int, block_seconds: float) -> Sequence[Entry]:
+    def read(self, after: str, limit: int, block_seconds: float, epoch: str) -> Sequence[Entry]:
         try:
             answer = self._reader.xread(
                 {self._log_key: after}, count=limit, block=max(1, int(block_seconds * 1000))
@@ -137,7 +138,14 @@ class RedisRoomStore:
             raise StoreUnavailable(str(error) or type(error).__name__) from error
         if not answer:
             return []
-        return [entry_of(position, fields) for position, fields in _stream_rows(answer)]
+        entries: list[Entry] = []
+        for position, fields in _stream_rows(answer):
+            if fields.get("e") != epoch[:8]:
+                if not entries:
+                    raise RoomLost(f"entry {position} belongs to another room than {epoch}")
+                break  # the rest is another room's: the next read says so
+            entries.append(entry_of(position, fields))
+        return entries
 
     def entries(self, after: str, before: str, limit: int) -> Sequence[Entry]:
         """Entries after `after` up to `before` (inclusive), at most `limit`: a catch-up read."""
@@ -182,14 +190,10 @@ class RedisRoomStore:
             rows = self._range(start, "+", _SCAN_BATCH)
             for position, fields in rows:
                 entry = entry_of(position, fields)
-                if (
-                    isinstance(entry, MessageEntry)
-                    and visible_to
-                    in (
-                        entry.sender_session,
-                        entry.recipient_session or entry.sender_session,
-                    )
-                ) or (isinstance(entry, MessageEntry) and entry.recipient_session is None):
+                if isinstance(entry, MessageEntry) and (
+                    entry.recipient_session is None
+                    or visible_to in (entry.sender_session, entry.recipient_session)
+                ):
                     found.append(entry.message)
             if len(rows) < _SCAN_BATCH:
                 break
@@ -198,7 +202,9 @@ class RedisRoomStore:
 
     def newest(self, limit: int, before: int | None = None) -> list[PublicMessage]:
         found: list[PublicMessage] = []
-        end = f"({before}-0" if before is not None else "+"
+        # Ids under `before`: from message before-1 itself, not the events after it (a room
+        # where many joined since its last message would otherwise be read through them).
+        end = f"{before - 1}-0" if before is not None else "+"
         while len(found) < limit:
             rows: list[tuple[str, dict[str, str]]] = self._guarded(
                 functools.partial(self._client.xrevrange, self._log_key, end, "-", _SCAN_BATCH)

@@ -36,6 +36,10 @@ local function append(fields, is_message)
   if is_message then last, seq = last + 1, 0 else seq = seq + 1 end
   redis.call('HSET', ROOM, 'last_ms', last, 'last_seq', seq)
   local id = last .. '-' .. seq
+  -- Every entry says which room it belongs to: a reader that followed a room Redis since
+  -- lost must not take a new room's entries for the next of the old one's.
+  table.insert(fields, 'e')
+  table.insert(fields, string.sub(redis.call('HGET', ROOM, 'epoch'), 1, 8))
   redis.call('XADD', LOG, id, unpack(fields))
   return last, id
 end
