@@ -69,6 +69,7 @@ class ClusterNode:
         """Join the cluster: register, bring the log files up to date, follow the stream."""
         try:
             self._scripts.sync_clock()
+            self._seed_from_files()
             epoch, created = self._register()
             state = self._store.state()
             self._catch_up(state.position)
@@ -101,6 +102,28 @@ class ClusterNode:
             _log.warning("cluster_leave_failed", reason=str(error), then="the others time us out")
         for thread in self._threads:
             thread.join(timeout=2.0)
+        try:
+            self._archive.close()
+        except OSError as error:
+            _log.warning("log_position_not_saved", reason=str(error))
+
+    def _seed_from_files(self) -> None:
+        """If Redis holds no room, but this node's log files show one went before (Redis lost
+        its data while no node ran), the new room's ids carry on after the files'."""
+        written = self._archive.written
+        last_ms, last_seq = parse_position(written.position)
+        public, private = self._archive.lines_past_position()
+        if public or private:
+            last_ms, last_seq = last_ms + public + private, 0
+        if last_ms or last_seq:
+            self._scripts.call(
+                "seed",
+                last_ms,
+                last_seq,
+                written.public_lines + public,
+                written.private_lines + private,
+                uuid.uuid4().hex,
+            )
 
     def _register(self) -> tuple[str, bool]:
         result = self._scripts.call("register", self._timeout_ms, _stamp_now(), uuid.uuid4().hex)
@@ -193,11 +216,26 @@ class ClusterNode:
         looking = self._chat.ghosts_suspected or self._beats % _GHOST_CHECK_EVERY == 0
         if looking and (released := self._chat.release_ghosts()):
             _log.warning("cluster_sessions_released", sessions=released)
+        seen_ms, seen_seq = parse_position(self._delivery.position)
         result = self._scripts.call(
-            "tick", self._timeout_ms, self._grace_ms, self._max_waiting, _stamp_now()
+            "tick",
+            self._timeout_ms,
+            self._grace_ms,
+            self._max_waiting,
+            _stamp_now(),
+            seen_ms,
+            seen_seq,
         )
+        self._scripts.available = True  # only a heartbeat welcomes writes back
         self._available()
-        epoch, reaped = result[1], result[2:]
+        epoch, rolled_back, reaped = result[1], result[2] == "1", result[3:]
+        if rolled_back:
+            _log.error(
+                "cluster_store_rolled_back",
+                seen=self._delivery.position,
+                advice="Redis lost recent writes (an older snapshot, or a failover): what it"
+                " lost is gone from history; ids carry on after what this node saw",
+            )
         for name in reaped:
             _log.warning("cluster_node_lost", node=name)
         if epoch != self._delivery.replica.epoch:
@@ -230,7 +268,6 @@ class ClusterNode:
             _log.error("cluster_store_unavailable", reason=str(error))
 
     def _available(self) -> None:
-        self._scripts.available = True
         if self._unavailable_since is not None:
             away = time.monotonic() - self._unavailable_since
             self._unavailable_since = None

@@ -59,7 +59,7 @@ class _TimedOut(StoreUnavailable):
 # What a write given up after a timeout is marked with, under its operation id: the script,
 # if it runs later, finds it and does nothing ('late').
 _GIVEN_UP: Final = json.dumps(["late"])
-_OP_KEPT_MS: Final = 60_000
+_OP_KEPT_MS: Final = 10_000
 
 
 def connect(url: str, *, timeout: float = _COMMAND_TIMEOUT) -> redis.Redis:
@@ -180,11 +180,8 @@ class Scripts:
             return error
 
     def call(self, name: str, *args: str | int) -> list[Any]:
-        """A script that is safe to run again as it is (heartbeats, reads): no retry here.
-        Getting through makes writes welcome again."""
-        result = self._checked(self._call(name, "", args))
-        self.available = True
-        return result
+        """A script that is safe to run again as it is (heartbeats, reads): no retry here."""
+        return self._checked(self._call(name, "", args))
 
     def sync_clock(self) -> None:
         """Measure Redis's clock against ours (the deadlines are in Redis's time)."""

@@ -64,6 +64,15 @@ class ClusterArchive:
             self._save()
             self._saved_at = now
 
+    def lines_past_position(self) -> tuple[int, int]:
+        """Public and private messages written past the saved position (not yet skipped):
+        since ids have no holes, the files' last message id is the position's plus these."""
+        return self._skip_public, self._skip_private
+
+    def close(self) -> None:
+        """Saves the position (a clean stop leaves it exact)."""
+        self._save()
+
     def _read(self) -> Written:
         try:
             data = json.loads(self._path.read_text())

@@ -16,7 +16,7 @@ end
 -- script is never run twice for one operation id.
 local function done(result)
   if OP ~= '' then
-    redis.call('SET', P .. 'op:' .. OP, cjson.encode(result), 'PX', 60000)
+    redis.call('SET', P .. 'op:' .. OP, cjson.encode(result), 'PX', 10000)
   end
   return result
 end
