@@ -336,10 +336,16 @@ class FakeClusterStore:
         return all(message_id in held for message_id in range(after + 1, upto + 1))
 
     def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
+        return self.after_until(last_id, None, limit, visible_to=visible_to)
+
+    def after_until(
+        self, last_id: int, upto: int | None, limit: int, *, visible_to: str
+    ) -> list[Message]:
         found = [
             entry.message
             for entry in self._messages()
             if entry.message.id > last_id
+            and (upto is None or entry.message.id <= upto)
             and (
                 entry.recipient_session is None
                 or visible_to in (entry.sender_session, entry.recipient_session)

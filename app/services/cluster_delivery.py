@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from app.domain.events import (
+    Message,
     NickChanged,
     PrivateMessage,
     PublicMessage,
@@ -207,8 +208,9 @@ class ClusterDelivery:
                 gap = not self._log.holds_all(after, last_id)
             except OSError:
                 gap = False  # unknown: the replay itself will fail and say so
+            bounded = _ReadUpTo(self._log, last_id)
             client.deliver_pages(
-                replay(self._log, entry.session, after, last_id, gap=gap, now=self._clock.now)
+                replay(bounded, entry.session, after, last_id, gap=gap, now=self._clock.now)
             )
         elif self._settings.backlog and entry.first_id:
             self._send_backlog(client, last_id, now)
@@ -222,3 +224,23 @@ class ClusterDelivery:
             return  # a welcome without a backlog beats no welcome
         if page.messages:
             client.deliver(page)
+
+
+class _ReadUpTo:
+    """The room log as a replay up to `upto` reads it: never past that message."""
+
+    def __init__(self, log: ClusterHistory, upto: int) -> None:
+        self._log = log
+        self._upto = upto
+
+    def last_id(self) -> int:
+        return self._log.last_id()
+
+    def first_kept_id(self) -> int:
+        return self._log.first_kept_id()
+
+    def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
+        return self._log.after_until(last_id, self._upto, limit, visible_to=visible_to)
+
+    def newest(self, limit: int, before: int | None = None) -> list[PublicMessage]:
+        return self._log.newest(limit, before)

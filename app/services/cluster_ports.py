@@ -183,6 +183,12 @@ class ClusterHistory(RoomHistory, Protocol):
     """The room log as the shared store keeps it, which can also lose entries in between
     (trimmed or deleted by hand), not only from the start."""
 
+    def after_until(
+        self, last_id: int, upto: int | None, limit: int, *, visible_to: str
+    ) -> list[Message]:
+        """As `after`, reading no further than message `upto` (None: to the end)."""
+        ...
+
     def holds_all(self, after: int, upto: int) -> bool:
         """Whether every message id over `after` up to `upto` is still held."""
         ...

@@ -184,10 +184,18 @@ class RedisRoomStore:
         return LoggedTotals(public=int(public or 0), private=int(private or 0))
 
     def after(self, last_id: int, limit: int, *, visible_to: str) -> list[Message]:
+        return self.after_until(last_id, None, limit, visible_to=visible_to)
+
+    def after_until(
+        self, last_id: int, upto: int | None, limit: int, *, visible_to: str
+    ) -> list[Message]:
         found: list[Message] = []
         start = f"({last_id}-0" if last_id else "-"
+        # Up to message `upto` itself, not the events after it (a replay in the middle of a
+        # storm of resumes would otherwise read through every one of their joins).
+        end = "+" if upto is None else f"{upto}-0"
         while len(found) < limit:
-            rows = self._range(start, "+", _SCAN_BATCH)
+            rows = self._range(start, end, _SCAN_BATCH)
             for position, fields in rows:
                 entry = entry_of(position, fields)
                 if isinstance(entry, MessageEntry) and (
