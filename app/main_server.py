@@ -250,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                     text_logs=text_logs,
                     **common,
                 )
+        except StorageUnavailable as error:
+            _log.error("storage_unavailable", reason=str(error))
+            sys.exit(1)
         except OSError as error:
             _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
             sys.exit(1)

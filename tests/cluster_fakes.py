@@ -197,7 +197,7 @@ class FakeClusterStore:
         if stored.on:  # held elsewhere still: that holder is replaced, and the others told
             room.append(
                 lambda position: LeaveEntry(
-                    position, session, stored.nick, "disconnected", None, at
+                    position, session, stored.nick, "disconnected", None, at, taken_over=True
                 ),
                 is_message=False,
             )

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -143,19 +144,44 @@ def parse_args(
     cluster.add_argument(
         "--node-timeout",
         type=_node_timeout,
-        default=5.0,
+        default=DEFAULT_NODE_TIMEOUT,
         help="seconds without a heartbeat after which a node is declared dead",
     )
     args = parse_with_sources(parser, argv, os.environ if environ is None else environ)
-    if args.redis is None and args.node_name is not None:
-        parser.error("--node-name needs --redis: a node name only means something in a cluster")
+    if args.redis is None:
+        for option, value, default in (
+            ("--node-name", args.node_name, None),
+            ("--node-timeout", args.node_timeout, DEFAULT_NODE_TIMEOUT),
+        ):
+            if value != default:
+                parser.error(f"{option} needs --redis: it only means something in a cluster")
     return args
 
 
+DEFAULT_NODE_TIMEOUT = 5.0
+
+
 def _redis_url(text: str) -> str:
-    if not text.startswith(("redis://", "rediss://", "unix://")):
+    """redis://[:password@]host[:port][/db] (or rediss:// for TLS): checked here, so that a
+    typo is one line now rather than a traceback, or the wrong database, later."""
+    example = "a Redis URL such as redis://127.0.0.1:6379/0"
+    try:
+        url = urllib.parse.urlsplit(text)
+        port = url.port  # ValueError if not a number from 0 to 65535
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {example}, not {text!r}") from None
+    if url.scheme not in ("redis", "rediss") or not url.hostname:
+        raise argparse.ArgumentTypeError(f"must be {example}, not {text!r}")
+    if port == 0:
+        raise argparse.ArgumentTypeError(f"port 0 in {text!r}: Redis listens on a real port")
+    database = url.path.lstrip("/")
+    if database and not database.isdigit():
         raise argparse.ArgumentTypeError(
-            f"must be a Redis URL such as redis://127.0.0.1:6379/0, not {text!r}"
+            f"the database in {text!r} must be a number (the part after the last /)"
+        )
+    if url.query:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: no ?options in the URL; the database goes after the last /"
         )
     return text
 

@@ -21,7 +21,6 @@ from app.domain.errors import (
     NoSuchUser,
     NotRegistered,
     ServerClosing,
-    StorageFailed,
     Unavailable,
 )
 from app.domain.events import NickChanged, Pong, ServerShutdown, StatsReport, UserList
@@ -326,8 +325,10 @@ class ClusterChatService:
             self._asking(client)
         try:
             page = newest_page(self._log, "request", limit, before, self._clock.now())
-        except OSError as error:
-            raise StorageFailed("the server could not read the room's history") from error
+        except OSError as error:  # the shared store did not answer
+            raise Unavailable(
+                "the room's history is unreachable for a moment; try again"
+            ) from error
         client.deliver(page)
 
     def is_registered(self, client: Recipient) -> bool:

@@ -163,7 +163,7 @@ class ClusterDelivery:
                 if pending is not None:
                     self._welcome(entry, pending)
             case LeaveEntry():
-                self._replaced(entry.session)
+                self._replaced(entry.session, told=not entry.taken_over)
                 self.feed.publish(
                     UserLeft(
                         nick=entry.nick, reason=entry.reason, at=entry.at, message=entry.message
@@ -172,14 +172,16 @@ class ClusterDelivery:
             case NickEntry():
                 self.feed.publish(NickChanged(old=entry.old, new=entry.new, at=entry.at))
 
-    def _replaced(self, session: str) -> None:
-        """A leave this node did not write for a client it holds: its session was taken
-        over by a resume elsewhere, or this node was declared dead while it stalled. Either
-        way this connection no longer holds it: the client is told to reconnect, and closed."""
+    def _replaced(self, session: str, *, told: bool) -> None:
+        """A leave this node did not write for a client it holds. Its session was resumed on
+        another connection: this one is closed, as a single server closes it (without a
+        frame: it is most likely dead already). Or this node was declared dead while it
+        stalled: the client is `told` to reconnect, and closed."""
         client = self.clients.client_of.get(session)
         if client is not None and self.clients.session_of.get(client) == session:
             self.clients.detach(client)
-            client.deliver(ServerShutdown(reason=RECONNECT_REASON, at=self._clock.now()))
+            if told:
+                client.deliver(ServerShutdown(reason=RECONNECT_REASON, at=self._clock.now()))
             client.end("replaced")
 
     def _welcome(self, entry: JoinEntry, pending: PendingHello) -> None:

@@ -67,6 +67,7 @@ class LeaveEntry:
     reason: str
     message: str | None
     at: datetime
+    taken_over: bool = False  # written by a resume of the session on another connection
 
 
 @dataclass(frozen=True)

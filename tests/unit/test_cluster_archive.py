@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from app.adapters.storage.cluster_archive import POSITION_NAME, ClusterArchive, Written
-from app.adapters.storage.files import PRIVATE_LOG_NAME, PUBLIC_LOG_NAME, TextLogs
+from app.adapters.storage.files import (
+    PRIVATE_LOG_NAME,
+    PUBLIC_LOG_NAME,
+    StorageUnavailable,
+    TextLogs,
+)
 from app.adapters.storage.lines import private_line, public_line
 from app.domain.events import Message, PrivateMessage, PublicMessage
 from app.services.cluster_replica import follows, parse_position
@@ -54,11 +59,14 @@ def test_the_lines_go_to_the_files_and_the_position_is_remembered(tmp_path: Path
     ]
     assert lines(tmp_path, PRIVATE_LOG_NAME) == [private_line(private(2, "psst"))]
     assert archive.written == Written(position="3-2", public_lines=2, private_lines=1)
+    archive.close()  # the node stops
     assert archive_in(tmp_path).written == archive.written  # after a restart
 
 
 def test_a_restart_carries_on_where_the_files_stop(tmp_path: Path) -> None:
-    archive_in(tmp_path).write([public(1, "one")], "1-0")
+    first = archive_in(tmp_path)
+    first.write([public(1, "one")], "1-0")
+    first.close()
 
     restarted = archive_in(tmp_path)
     restarted.write([public(2, "two"), private(3, "three")], "3-0")
@@ -68,6 +76,7 @@ def test_a_restart_carries_on_where_the_files_stop(tmp_path: Path) -> None:
         public_line(public(2, "two")),
     ]
     assert lines(tmp_path, PRIVATE_LOG_NAME) == [private_line(private(3, "three"))]
+    restarted.close()
     assert archive_in(tmp_path).written == Written("3-0", public_lines=2, private_lines=1)
 
 
@@ -113,7 +122,7 @@ def test_lines_from_a_crash_are_skipped_across_batches(tmp_path: Path) -> None:
 def test_an_unreadable_position_file_stops_the_node(tmp_path: Path) -> None:
     (tmp_path / POSITION_NAME).write_text("{not json")
 
-    with pytest.raises(OSError, match=POSITION_NAME):
+    with pytest.raises(StorageUnavailable, match=POSITION_NAME):
         archive_in(tmp_path)
 
 
@@ -154,3 +163,20 @@ def test_anything_else_is_a_gap(previous: str, position: str) -> None:
 def test_a_position_reads_as_the_message_id_then_the_events_after_it() -> None:
     assert parse_position("17-3") == (17, 3)
     assert parse_position("17") == (17, 0)
+
+
+def test_a_second_server_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    running = archive_in(tmp_path)
+    with pytest.raises(StorageUnavailable, match="another chat-server uses"):
+        archive_in(tmp_path)
+    running.close()
+    archive_in(tmp_path)  # free again once it stopped
+
+
+def test_a_directory_with_logs_no_cluster_node_wrote_is_refused(tmp_path: Path) -> None:
+    single_server = TextLogs(tmp_path)
+    single_server.append(public(1, "from before"))
+    single_server.close()
+
+    with pytest.raises(StorageUnavailable, match="not written by a cluster node"):
+        archive_in(tmp_path)

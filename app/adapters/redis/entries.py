@@ -60,6 +60,7 @@ def entry_of(position: str, fields: Mapping[str, str]) -> Entry:
                 reason=fields["reason"],
                 message=fields.get("msg"),
                 at=at,
+                taken_over=fields.get("takeover") == "1",
             )
         case "nick":
             return NickEntry(

@@ -16,7 +16,13 @@ from app.adapters.storage.cluster_archive import ClusterArchive
 from app.domain.events import Message
 from app.services.cluster_chat import ClusterChatService
 from app.services.cluster_delivery import ClusterDelivery
-from app.services.cluster_ports import Fenced, MessageEntry, RoomLost, StoreUnavailable
+from app.services.cluster_ports import (
+    Fenced,
+    MessageEntry,
+    Refused,
+    RoomLost,
+    StoreUnavailable,
+)
 from app.services.cluster_replica import parse_position
 
 _log = structlog.get_logger()
@@ -125,9 +131,25 @@ class ClusterNode:
                 uuid.uuid4().hex,
             )
 
-    def _register(self) -> tuple[str, bool]:
-        result = self._scripts.call("register", self._timeout_ms, _stamp_now(), uuid.uuid4().hex)
-        return str(result[1]), result[2] == "1"
+    def _register(self, previous: str = "") -> tuple[str, bool]:
+        """Registers this incarnation. At start, a node of the same name that still beats
+        may be this node's last run, killed a moment ago: its heartbeat runs out within the
+        timeout. If it does not, another node is running under this name."""
+        deadline = time.monotonic() + self._timeout_ms / 1000 + HEARTBEAT_EVERY
+        while True:
+            try:
+                result = self._scripts.call(
+                    "register", self._timeout_ms, _stamp_now(), uuid.uuid4().hex, previous
+                )
+            except Refused:
+                if time.monotonic() > deadline:
+                    raise NodeStartFailed(
+                        f"another running node is named {self._scripts.node!r}: give each"
+                        " node its own --node-name"
+                    ) from None
+                self._stopped.wait(0.5)
+                continue
+            return str(result[1]), result[2] == "1"
 
     def _catch_up(self, upto: str) -> None:
         """Messages the log files lack, from where they stop up to `upto`."""
@@ -247,14 +269,14 @@ class ClusterNode:
         joins again as a new incarnation. A lost room begins anew where this node saw the
         old one end, unless another node began it first."""
         closed = self._delivery.close_local()  # (a retry finds none left to close)
-        self._scripts.new_incarnation()
+        previous = self._scripts.new_incarnation()
         if isinstance(cause, RoomLost):
             replica = self._delivery.replica
             last_ms, last_seq = parse_position(self._delivery.position)
             self._scripts.call(
                 "seed", last_ms, last_seq, replica.public, replica.private, uuid.uuid4().hex
             )
-        self._register()
+        self._register(previous)
         state = self._store.state()
         if state.epoch != self._delivery.replica.epoch:
             self._delivery.start_at(state.from_origin())  # the new room's stream, all of it

@@ -98,8 +98,10 @@ class Scripts:
         self.trouble = threading.Event()
         self._clock_offset_ms = 0  # Redis's clock minus ours, measured at each heartbeat
 
-    def new_incarnation(self) -> None:
-        self.incarnation = uuid.uuid4().hex
+    def new_incarnation(self) -> str:
+        """Starts a new incarnation; returns the one before."""
+        previous, self.incarnation = self.incarnation, uuid.uuid4().hex
+        return previous
 
     def write(self, name: str, *args: str | int) -> list[Any]:
         """A write that may append to the stream. After a broken connection it is tried

@@ -6,18 +6,20 @@ written after the point saved last (a crash, or just the last second) are counte
 that many messages are skipped rather than written twice.
 """
 
+import fcntl
 import json
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
-from app.adapters.storage.files import TextLogs
+from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.domain.events import Message, PublicMessage
 
 POSITION_NAME: Final = "cluster_position.json"
+LOCK_NAME: Final = "cluster.lock"
 # The point is saved at most this often: rewriting it at every batch cost a node's reader a
 # third of its time, and a stale point costs nothing (the line counts tell what to skip).
 SAVE_EVERY: Final = 1.0
@@ -34,10 +36,22 @@ class Written:
 
 class ClusterArchive:
     def __init__(self, directory: Path, text_logs: TextLogs) -> None:
+        """Raises StorageUnavailable, in words a person can act on, if the directory is
+        another running server's, or holds logs that are not a cluster node's copy."""
         self._path = directory / POSITION_NAME
         self._logs = text_logs
-        self.written = self._read()
+        self._lock = _lock_directory(directory)
+        try:
+            self.written = self._read()
+        except OSError as error:
+            raise StorageUnavailable(str(error)) from error
         counts = text_logs.line_counts()
+        if not self._path.exists() and (counts.public or counts.private):
+            raise StorageUnavailable(
+                f"{directory} already has message logs, not written by a cluster node (no"
+                f" {POSITION_NAME}): give each node a log directory of its own, new or used"
+                " only by that node; a single server's logs stay with that server"
+            )
         # Lines past the recorded point: written, then a crash before the point was saved.
         self._skip_public = max(0, counts.public - self.written.public_lines)
         self._skip_private = max(0, counts.private - self.written.private_lines)
@@ -70,8 +84,11 @@ class ClusterArchive:
         return self._skip_public, self._skip_private
 
     def close(self) -> None:
-        """Saves the position (a clean stop leaves it exact)."""
-        self._save()
+        """Saves the position (a clean stop leaves it exact) and lets the directory go."""
+        try:
+            self._save()
+        finally:
+            self._lock.close()
 
     def _read(self) -> Written:
         try:
@@ -94,3 +111,17 @@ class ClusterArchive:
             )
         )
         os.replace(temporary, self._path)
+
+
+def _lock_directory(directory: Path) -> IO[bytes]:
+    """Held while the node runs (the OS lets go when it exits, or the file is closed): a
+    second server on the same directory would write every line twice."""
+    held = (directory / LOCK_NAME).open("ab")
+    try:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        held.close()
+        raise StorageUnavailable(
+            f"another chat-server uses {directory}: give each node its own --log-dir"
+        ) from None
+    return held

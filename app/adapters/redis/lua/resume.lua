@@ -11,7 +11,8 @@ if f[6] == 'on' then
   -- Still held elsewhere (a half-open connection, or a node not yet declared dead): that
   -- holder is replaced, and the others see it leave before it comes back.
   redis.call('SREM', P .. 'node:' .. f[5], sid)
-  append({'k', 'leave', 'sid', sid, 'nick', f[1], 'reason', 'disconnected', 'ts', ts}, false)
+  append({'k', 'leave', 'sid', sid, 'nick', f[1], 'reason', 'disconnected', 'ts', ts,
+          'takeover', '1'}, false)
 else
   redis.call('ZREM', P .. 'dropped', sid)
 end
