@@ -229,7 +229,18 @@ class ChatSession:
             return False
         token, answered = waiting
         self._queue.put(Outgoing("", Ping(token=token)))
-        return answered.wait(timeout) and not self.ended.is_set()
+        # The ping waits behind the lines still queued (paced to the server's rate): the
+        # timeout counts from the last progress of the queue, not from now, so that a long
+        # script is not cut off while its lines are still going out.
+        deadline, left = time.monotonic() + timeout, len(self._queue)
+        while not answered.wait(min(0.2, max(0.0, deadline - time.monotonic()))):
+            if self.ended.is_set():
+                return False
+            if (now_left := len(self._queue)) < left:
+                deadline, left = time.monotonic() + timeout, now_left
+            elif time.monotonic() >= deadline:
+                return False
+        return not self.ended.is_set()
 
     # -- the reader's side -------------------------------------------------------------
 

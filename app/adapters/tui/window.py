@@ -227,9 +227,18 @@ class ChatWindow(App[int]):
                 self.call_from_thread(self._offer, wanted or "")
             return
         if isinstance(answer, ErrorFrame):
-            reason = f"{printable(answer.message)}; choose another (Enter alone: a random one)"
+            # Only a refused nick asks for another; anything else, the same one again.
+            then = (
+                "choose another (Enter alone: a random one)"
+                if answer.code in ("invalid_nick", "nick_taken")
+                else "press Enter to try again"
+            )
+            reason = f"{printable(answer.message)}; {then}"
             self._lines_out.show(error(f"! {reason}", answer.ts))
             self._asking_nick = True
+            if answer.code not in ("invalid_nick", "nick_taken"):
+                with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                    self.call_from_thread(self._offer, wanted or "")
             return
         for line in welcome_lines(answer):
             self._lines_out.show(line)
