@@ -77,7 +77,8 @@ class Recipient(Protocol):
         outside the service lock: for a replay that may be long."""
         ...
 
-    # From the next broadcast on; called while serving the client's own hello (its thread).
+    # From the next broadcast on; called while serving the client's own hello (its thread),
+    # or, on a cluster node, by the reader applying the client's join (under the lock).
     def follow(self) -> None: ...
     def unfollow(self) -> None: ...  # nothing broadcast from now on
     def end(self, reason: str) -> None: ...  # close this connection once it is flushed

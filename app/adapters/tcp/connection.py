@@ -150,12 +150,19 @@ class TcpConnection:
         self._schedule_flush()
 
     def follow(self) -> None:
-        # Called while serving this client's own hello, so on its loop's thread: it joins
-        # the followers before that loop's next feed pass can free what it is owed.
+        # On its loop's thread while serving its hello (one server), or on a cluster node's
+        # reader thread when its join comes back through the stream. Either way its cursor
+        # is the feed's end now, at or past where any feed pass in progress started, so that
+        # pass frees nothing it is owed; set.add is atomic, and the loop copies the set
+        # before it walks it.
         self._outbox.follow()
         self._followers.add(self)
+        self.loop.call_soon(self._registered)
+
+    def _registered(self) -> None:
+        """Loop thread: the registration timeout is moot."""
         if self._timer is not None and not self._closing:
-            self._timer.cancel()  # the registration timeout: it has registered
+            self._timer.cancel()
             self._timer = None
 
     def unfollow(self) -> None:
