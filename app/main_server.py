@@ -33,7 +33,10 @@ from app.adapters.redis.node import ClusterNode, NodeStartFailed
 from app.adapters.redis.scripts import connect as redis_connect
 from app.adapters.redis.store import RedisRoomStore
 from app.adapters.server_options import parse_args
-from app.adapters.storage.cluster_archive import ClusterArchive
+from app.adapters.storage.cluster_archive import (
+    ClusterArchive,
+    refuse_if_cluster_node_directory,
+)
 from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.adapters.storage.sqlite import SqliteRoomStore
 from app.adapters.tcp.connection import TransportTelemetry
@@ -218,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             text_logs = TextLogs(args.log_dir)
             cleanup.callback(text_logs.close)
+            if not args.redis:
+                refuse_if_cluster_node_directory(args.log_dir)
             store = None if args.redis else SqliteRoomStore(args.log_dir, text_logs)
         except StorageUnavailable as error:
             _log.error("storage_unavailable", reason=str(error))

@@ -33,12 +33,13 @@ from app.services.cluster_delivery import ClusterDelivery
 from app.services.cluster_ports import (
     ClusterStore,
     Fenced,
+    OutcomeUnknown,
     Refused,
     RoomLost,
     Said,
     StoreUnavailable,
 )
-from app.services.cluster_publisher import MessagePublisher
+from app.services.cluster_publisher import OUTCOME_UNKNOWN, MessagePublisher
 from app.services.cluster_replica import Replica
 from app.services.history import newest_page
 from app.services.membership import Joined, RoomSettings
@@ -54,12 +55,14 @@ _CATCH_UP_AT_STOP: float = 1.0
 
 
 @contextmanager
-def _store_errors() -> Iterator[None]:
-    """The store's failures as the client hears them: nothing was sent."""
+def _store_errors(message: str | None = None) -> Iterator[None]:
+    """The store's failures as the client hears them: nothing was done."""
     try:
         yield
+    except OutcomeUnknown as error:
+        raise Unavailable(OUTCOME_UNKNOWN) from error
     except (StoreUnavailable, Fenced, RoomLost) as error:
-        raise Unavailable() from error
+        raise Unavailable(*(() if message is None else (message,))) from error
 
 
 @contextmanager
@@ -130,7 +133,7 @@ class ClusterChatService:
                 raise AlreadyRegistered(self._replica.online.get(held) or str(wanted))
             self._clients.expect(hello, PendingHello(client, wanted, token, resume))
         try:
-            with _store_errors():
+            with _store_errors("the room is unreachable for a moment; try joining again"):
                 now = self._clock.now()
                 resumed = None
                 if resume is not None:

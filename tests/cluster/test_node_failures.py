@@ -92,15 +92,15 @@ def test_a_killed_nodes_clients_resume_elsewhere_and_its_users_leave_once(
     leaves = frames_until(watcher, lambda frame: (frame["type"], frame.get("nick")) == CARL_LEFT)
     assert time.monotonic() - killed < TIMEOUT + 1.0 + 1.0  # (+1: one heartbeat to notice)
     assert [f["nick"] for f in leaves if f["type"] == "leave"].count("carl") == 1
-    # His nick is held for the grace, then free.
-    assert until(lambda: _takes(survivor, "carl"), GRACE + 3, "carl's nick to be free")
-    watcher_frames = leaves + watcher.drain()
+    watcher_frames = leaves + watcher.drain()  # (before the probes below join and quit)
     left = [f["nick"] for f in watcher_frames if f["type"] == "leave"]
     assert left.count("carl") == 1
     # Ann's takeover showed her leaving and coming back once; the clean-up of the dead node,
     # later, neither announced her leaving again nor freed her nick.
     assert left.count("ann") == 1
     assert not _takes(survivor, "ann")
+    # Carl's nick is held for the grace, then free.
+    assert until(lambda: _takes(survivor, "carl"), GRACE + 3, "carl's nick to be free")
 
 
 def _takes(node: NodeProcess, nick: str) -> bool:

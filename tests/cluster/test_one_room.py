@@ -1,9 +1,10 @@
 """Several nodes are one room: one order, one set of nicks, the same logs everywhere."""
 
+import subprocess
 import threading
 from pathlib import Path
 
-from tests.cluster.conftest import NodeProcess, StartNode, until
+from tests.cluster.conftest import BIN, NodeProcess, StartNode, until
 from tests.wire_client import Frame, WireClient
 
 SENDERS = 8
@@ -215,3 +216,19 @@ def publics_and_events(client: WireClient, last_text: str) -> list[Frame]:
     while not frames or frames[-1].get("text") != last_text:
         frames.append(client.recv())
     return [f for f in frames if f["type"] in ("join", "leave", "public")]
+
+
+def test_a_single_server_is_refused_a_cluster_nodes_log_directory(
+    start_node: StartNode,
+) -> None:
+    node = start_node("n1")
+    single = subprocess.run(
+        [str(BIN / "chat-server"), "--port", "0", "--log-dir", str(node.log_dir)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert single.returncode == 1
+    assert "another chat-server uses" in single.stdout + single.stderr

@@ -81,6 +81,12 @@ class ClusterNode:
             self._catch_up(state.position)
         except (StoreUnavailable, RoomLost, Fenced, OSError) as error:
             raise NodeStartFailed(f"cannot join the cluster: {error}") from error
+        except (redis.AuthenticationError, redis.AuthenticationWrongNumberOfArgsError) as error:
+            raise NodeStartFailed(_password_advice(error)) from error
+        except redis.ResponseError as error:
+            if "NOAUTH" in str(error) or "authenticated" in str(error):
+                raise NodeStartFailed(_password_advice(error)) from error
+            raise NodeStartFailed(f"cannot join the cluster: Redis answered: {error}") from error
         except (redis.RedisError, TypeError, ValueError, IndexError, KeyError) as error:
             # Redis said no (a password needed, say), or its keys are not a room we wrote.
             raise NodeStartFailed(
@@ -136,12 +142,21 @@ class ClusterNode:
         may be this node's last run, killed a moment ago: its heartbeat runs out within the
         timeout. If it does not, another node is running under this name."""
         deadline = time.monotonic() + self._timeout_ms / 1000 + HEARTBEAT_EVERY
+        waiting = False
         while True:
             try:
                 result = self._scripts.call(
                     "register", self._timeout_ms, _stamp_now(), uuid.uuid4().hex, previous
                 )
             except Refused:
+                if not waiting:
+                    waiting = True
+                    _log.warning(
+                        "cluster_name_in_use",
+                        node=self._scripts.node,
+                        then=f"waiting up to {deadline - time.monotonic():.0f} s for its"
+                        " heartbeat to run out (a run killed a moment ago)",
+                    )
                 if time.monotonic() > deadline:
                     raise NodeStartFailed(
                         f"another running node is named {self._scripts.node!r}: give each"
@@ -294,6 +309,13 @@ class ClusterNode:
             away = time.monotonic() - self._unavailable_since
             self._unavailable_since = None
             _log.info("cluster_store_back", after_seconds=round(away, 1))
+
+
+def _password_advice(error: Exception) -> str:
+    return (
+        "cannot join the cluster: Redis wants a password: put it in the URL,"
+        f" redis://:PASSWORD@HOST:PORT/DB ({error})"
+    )
 
 
 def _stamp_now() -> str:

@@ -125,3 +125,14 @@ def _lock_directory(directory: Path) -> IO[bytes]:
             f"another chat-server uses {directory}: give each node its own --log-dir"
         ) from None
     return held
+
+
+def refuse_if_cluster_node_directory(directory: Path) -> None:
+    """For a single server: StorageUnavailable if `directory` is a cluster node's (running,
+    or stopped: its files are a copy of the cluster's log, which its lines would spoil)."""
+    if (directory / POSITION_NAME).exists():
+        raise StorageUnavailable(
+            f"{directory} is a cluster node's log directory: a single server needs its own"
+        )
+    if (directory / LOCK_NAME).exists():
+        _lock_directory(directory).close()  # refused if a node holds it now
