@@ -9,7 +9,6 @@ from typing import Final
 import redis
 import structlog
 
-from app.adapters.redis.entries import message_id
 from app.adapters.redis.scripts import Scripts
 from app.adapters.redis.store import RedisRoomStore
 from app.adapters.storage.cluster_archive import ClusterArchive
@@ -320,6 +319,3 @@ def _password_advice(error: Exception) -> str:
 
 def _stamp_now() -> str:
     return str(time.time_ns() // 1000)
-
-
-__all__ = ["ClusterNode", "NodeStartFailed", "message_id"]
