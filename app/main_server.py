@@ -51,6 +51,7 @@ from app.services.cluster_delivery import ClusterDelivery
 from app.services.membership import RoomSettings
 from app.services.operator import wait_for_stop
 from app.services.ports import Clock, KeySource, RoomStore, Telemetry
+from app.services.room_api import ChatRoom
 
 _log = structlog.get_logger()
 
@@ -85,8 +86,30 @@ def build_server(
         settings=settings,
         telemetry=telemetry,
     )
+    return _serve(
+        address,
+        chat,
+        clock,
+        io_threads=io_threads,
+        max_clients=max_clients,
+        limits=limits,
+        telemetry=telemetry,
+    )
+
+
+def _serve(
+    address: tuple[str, int],
+    chat: ChatRoom,
+    clock: Clock,
+    *,
+    io_threads: int,
+    max_clients: int,
+    limits: ConnectionLimits | None,
+    telemetry: ServerTelemetry | None,
+) -> ChatServer:
+    """The TCP server over either kind of room; the metrics read its users at each scrape."""
     if telemetry is not None:
-        telemetry.users_online_from(lambda: chat.snapshot().users)  # read at each scrape
+        telemetry.users_online_from(lambda: chat.snapshot().users)
     return ChatServer(
         address,
         chat,
@@ -132,7 +155,6 @@ def build_cluster_node(
         clock=clock,
         events=_log,
         settings=settings,
-        telemetry=telemetry,
     )
     chat = ClusterChatService(
         store=store,
@@ -154,9 +176,7 @@ def build_cluster_node(
         resume_grace=settings.resume_grace,
         max_waiting=settings.max_waiting,
     )
-    if telemetry is not None:
-        telemetry.users_online_from(lambda: chat.snapshot().users)
-    server = ChatServer(
+    server = _serve(
         address,
         chat,
         clock,

@@ -5,9 +5,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID, ResumeRequest
+from app.domain.commands import ResumeRequest
 from app.domain.drafts import Draft, PrivateDraft, PublicDraft
-from app.domain.errors import InvalidFrame, InvalidText, ServerClosing, StorageFailed
+from app.domain.errors import InvalidText, ServerClosing, StorageFailed
 from app.domain.events import (
     Message,
     NickChanged,
@@ -22,7 +22,7 @@ from app.domain.events import (
 from app.domain.metrics import MetricsSnapshot
 from app.domain.text import validate_quit_message, validate_text
 from app.services.feed import RoomFeed
-from app.services.history import newest_page
+from app.services.history import check_history_request, newest_page
 from app.services.membership import Joined, Membership, RoomSettings
 from app.services.ports import (
     Clock,
@@ -222,10 +222,7 @@ class ChatService:
 
     def history(self, client: Recipient, before: int | None, limit: int) -> None:
         """Older public messages (never private ones: a nick may have changed hands)."""
-        if not 1 <= limit <= HISTORY_MAX_LIMIT:
-            raise InvalidFrame(f"a history limit is 1 to {HISTORY_MAX_LIMIT}, not {limit}")
-        if before is not None and not 1 <= before <= MAX_ID:
-            raise InvalidFrame(f"a history 'before' is an id from 1 to {MAX_ID}")
+        check_history_request(before, limit)
         with self._lock:
             self._asking(client)
             try:

@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID, ResumeRequest
+from app.domain.commands import ResumeRequest
 from app.domain.errors import (
     AlreadyRegistered,
-    InvalidFrame,
     NickTaken,
     NoSuchUser,
     NotRegistered,
@@ -41,7 +40,7 @@ from app.services.cluster_ports import (
 )
 from app.services.cluster_publisher import OUTCOME_UNKNOWN, MessagePublisher
 from app.services.cluster_replica import Replica
-from app.services.history import newest_page
+from app.services.history import check_history_request, newest_page
 from app.services.membership import Joined, RoomSettings
 from app.services.ports import Clock, EventLog, NoTelemetry, Recipient, RoomHistory, Telemetry
 
@@ -320,10 +319,7 @@ class ClusterChatService:
         self.publisher.reply_in_turn(client, Pong(token=token, at=self._clock.now()))
 
     def history(self, client: Recipient, before: int | None, limit: int) -> None:
-        if not 1 <= limit <= HISTORY_MAX_LIMIT:
-            raise InvalidFrame(f"a history limit is 1 to {HISTORY_MAX_LIMIT}, not {limit}")
-        if before is not None and not 1 <= before <= MAX_ID:
-            raise InvalidFrame(f"a history 'before' is an id from 1 to {MAX_ID}")
+        check_history_request(before, limit)
         with self._lock:
             self._asking(client)
         try:

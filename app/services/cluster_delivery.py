@@ -37,7 +37,7 @@ from app.services.cluster_replica import Replica, follows, parse_position
 from app.services.feed import RoomFeed
 from app.services.history import newest_page, replay
 from app.services.membership import RoomSettings
-from app.services.ports import Clock, EventLog, Recipient, Telemetry
+from app.services.ports import Clock, EventLog, Recipient
 
 RECONNECT_REASON = "this server lost its place in the room; reconnect to resume"
 
@@ -52,7 +52,6 @@ class ClusterDelivery:
         clock: Clock,
         events: EventLog,
         settings: RoomSettings,
-        telemetry: Telemetry | None = None,
     ) -> None:
         self.node = node
         self.lock = threading.Lock()
@@ -64,7 +63,6 @@ class ClusterDelivery:
         self._clock = clock
         self._events = events
         self._settings = settings
-        self._telemetry = telemetry
         self.closed = False  # the shutdown frame is out: nothing more is delivered here
         # Replies waiting for the messages up to an id to be delivered: (id, order, reply).
         self._after: list[tuple[int, int, Callable[[], None]]] = []

@@ -5,6 +5,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Final, TypeVar
 
+from app.domain.commands import HISTORY_MAX_LIMIT, MAX_ID
+from app.domain.errors import InvalidFrame
 from app.domain.events import History, HistoryReason, Message
 from app.services.ports import RoomHistory
 
@@ -14,6 +16,14 @@ RESUME_PAGE_MESSAGES: Final = 500
 PAGE_TEXT_CHARS: Final = 100_000
 
 Kept = TypeVar("Kept", bound=Message)
+
+
+def check_history_request(before: int | None, limit: int) -> None:
+    """InvalidFrame for a history request outside the protocol's bounds."""
+    if not 1 <= limit <= HISTORY_MAX_LIMIT:
+        raise InvalidFrame(f"a history limit is 1 to {HISTORY_MAX_LIMIT}, not {limit}")
+    if before is not None and not 1 <= before <= MAX_ID:
+        raise InvalidFrame(f"a history 'before' is an id from 1 to {MAX_ID}")
 
 
 def newest_page(
