@@ -26,6 +26,9 @@ from app.adapters.console.logs import (
 from app.adapters.console.reach import connect_commands, is_loopback
 from app.adapters.console.stats import StatsReporter, StatusDisplay, log_totals
 from app.adapters.console.terminal_keys import NoTerminal, TerminalKeys
+from app.adapters.irc.options import default_server_name
+from app.adapters.irc.protocol import IrcProtocol
+from app.adapters.irc.settings import IrcSettings
 from app.adapters.metrics.endpoint import MetricsEndpoint
 from app.adapters.metrics.prometheus import PrometheusTelemetry
 from app.adapters.random_names import random_first_name
@@ -41,7 +44,12 @@ from app.adapters.storage.files import StorageUnavailable, TextLogs
 from app.adapters.storage.sqlite import SqliteRoomStore
 from app.adapters.tcp.connection import TransportTelemetry
 from app.adapters.tcp.limits import ConnectionLimits
-from app.adapters.tcp.server import DEFAULT_IO_THREADS, DEFAULT_MAX_CLIENTS, ChatServer
+from app.adapters.tcp.server import (
+    DEFAULT_IO_THREADS,
+    DEFAULT_MAX_CLIENTS,
+    CannotListen,
+    ChatServer,
+)
 from app.adapters.tokens import new_token
 from app.domain.flood import FloodLimits
 from app.domain.nicknames import fold_nick
@@ -54,6 +62,9 @@ from app.services.ports import Clock, KeySource, RoomStore, Telemetry
 from app.services.room_api import ChatRoom
 
 _log = structlog.get_logger()
+
+
+IrcListener = tuple[tuple[str, int], IrcSettings]  # where the IRC gateway listens, and how
 
 
 class ServerTelemetry(Telemetry, TransportTelemetry, Protocol):
@@ -74,6 +85,7 @@ def build_server(
     max_clients: int = DEFAULT_MAX_CLIENTS,
     limits: ConnectionLimits | None = None,
     telemetry: ServerTelemetry | None = None,
+    irc: IrcListener | None = None,
 ) -> ChatServer:
     chat = ChatService(
         log=store,
@@ -94,6 +106,7 @@ def build_server(
         max_clients=max_clients,
         limits=limits,
         telemetry=telemetry,
+        irc=irc,
     )
 
 
@@ -106,10 +119,17 @@ def _serve(
     max_clients: int,
     limits: ConnectionLimits | None,
     telemetry: ServerTelemetry | None,
+    irc: IrcListener | None,
 ) -> ChatServer:
-    """The TCP server over either kind of room; the metrics read its users at each scrape."""
+    """The TCP server over either kind of room, with the IRC gateway if asked for; the
+    metrics read its users at each scrape."""
     if telemetry is not None:
         telemetry.users_online_from(lambda: chat.snapshot().users)
+    limits = limits or ConnectionLimits()
+    also = []
+    if irc is not None:
+        irc_address, irc_settings = irc
+        also.append((irc_address, IrcProtocol(chat, clock, limits, irc_settings)))
     return ChatServer(
         address,
         chat,
@@ -118,6 +138,7 @@ def _serve(
         max_clients=max_clients,
         limits=limits,
         telemetry=telemetry,
+        also=also,
     )
 
 
@@ -136,6 +157,7 @@ def build_cluster_node(
     max_clients: int = DEFAULT_MAX_CLIENTS,
     limits: ConnectionLimits | None = None,
     telemetry: ServerTelemetry | None = None,
+    irc: IrcListener | None = None,
 ) -> tuple[ChatServer, ClusterNode]:
     """A node of the cluster whose room is in Redis at `redis_url`. Raises OSError when it
     cannot listen or keep its log files, NodeStartFailed when it cannot join."""
@@ -184,6 +206,7 @@ def build_cluster_node(
         max_clients=max_clients,
         limits=limits,
         telemetry=telemetry,
+        irc=irc,
     )
     return server, node
 
@@ -278,6 +301,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         except StorageUnavailable as error:
             _log.error("storage_unavailable", reason=str(error))
             sys.exit(1)
+        except CannotListen as error:
+            host, port = error.address
+            _log.error("cannot_listen", host=host, port=port, reason=error.strerror)
+            sys.exit(1)
         except OSError as error:
             _log.error("cannot_listen", host=args.host, port=args.port, reason=error.strerror)
             sys.exit(1)
@@ -305,7 +332,19 @@ def _server_settings(args: argparse.Namespace, telemetry: ServerTelemetry | None
             register_timeout=args.register_timeout,
         ),
         "telemetry": telemetry,
+        "irc": _irc_listener(args),
     }
+
+
+def _irc_listener(args: argparse.Namespace) -> IrcListener | None:
+    if args.irc_port is None:
+        return None
+    settings = IrcSettings(
+        server=args.irc_server_name or default_server_name(),
+        channel=args.irc_channel,
+        autojoin=args.irc_autojoin,
+    )
+    return (args.irc_host or args.host, args.irc_port), settings
 
 
 def _join_cluster(server: ChatServer, node: ClusterNode, cleanup: contextlib.ExitStack) -> None:

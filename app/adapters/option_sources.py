@@ -70,7 +70,8 @@ def _read_toml(parser: argparse.ArgumentParser, path: Path) -> dict[str, object]
 def _checked(
     parser: argparse.ArgumentParser, action: argparse.Action, raw: object, where: str
 ) -> object:
-    if isinstance(action, argparse._StoreTrueAction):
+    # A switch's key holds its value (irc_autojoin = false for --no-irc-autojoin).
+    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:

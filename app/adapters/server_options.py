@@ -6,6 +6,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from app.adapters.irc.options import add_irc_options, check_irc_options
 from app.adapters.option_sources import parse_with_sources
 from app.adapters.option_types import (
     HelpFormatter,
@@ -147,7 +148,9 @@ def parse_args(
         default=DEFAULT_NODE_TIMEOUT,
         help="seconds without a heartbeat after which a node is declared dead",
     )
+    add_irc_options(parser)
     args = parse_with_sources(parser, argv, os.environ if environ is None else environ)
+    check_irc_options(parser, args)
     if args.redis is None:
         for option, value, default in (
             ("--node-name", args.node_name, None),

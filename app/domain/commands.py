@@ -20,8 +20,26 @@ class ResumeRequest:
 
 @dataclass(frozen=True)
 class Join:
+    """A hello. `exact`: a taken nick is refused (NickTaken) rather than replaced by a free
+    random one. `present`: in the room at once; else registered, its nick held and its
+    private messages received, but not in the room until it enters."""
+
     nick: str | None
     resume: ResumeRequest | None = None
+    exact: bool = False
+    present: bool = True
+
+
+@dataclass(frozen=True)
+class Enter:
+    """A registered client that is not in the room comes in."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """The client leaves the room but stays registered, its nick held; `message` is shown."""
+
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,17 @@ class Malformed:
 
 
 Command = (
-    Join | SayPublic | SayPrivate | ListUsers | Rename | ShowStats | Ping | FetchHistory | Leave
+    Join
+    | SayPublic
+    | SayPrivate
+    | ListUsers
+    | Rename
+    | ShowStats
+    | Ping
+    | FetchHistory
+    | Leave
+    | Enter
+    | Part
 )
 
 

@@ -25,15 +25,21 @@ class InvalidNick(ChatError):
 class NickTaken(ChatError):
     def __init__(self, nick: str) -> None:
         super().__init__(f"the nickname {nick} is taken")
+        self.nick = nick  # for codecs that name it in their reply (IRC's 433)
 
 
 class NoSuchUser(ChatError):
     def __init__(self, nick: str) -> None:
         super().__init__(f"nobody called {nick} is online")
+        self.nick = nick  # for codecs that name it in their reply (IRC's 401)
 
 
 class InvalidText(ChatError):
     pass
+
+
+class NotSupported(ChatError):
+    """Asked of a room that cannot do it (a cluster node, for what only one server does)."""
 
 
 class InvalidFrame(ChatError):

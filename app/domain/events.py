@@ -58,6 +58,16 @@ class History:
 
 
 @dataclass(frozen=True)
+class Entered:
+    """To a registered client that came into the room: who is there now. Its backlog, if
+    any, follows; the room's feed starts right after its own join."""
+
+    nick: str
+    users: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class UserJoined:
     nick: str
     at: datetime
@@ -114,6 +124,7 @@ class ServerShutdown:
 
 ChatEvent = (
     Welcome
+    | Entered
     | PublicMessage
     | PrivateMessage
     | History

@@ -84,6 +84,10 @@ class FloodGuard:
         bucket = self._messages if kind is FrameKind.MESSAGE else self._control
         return bucket.allow(now)
 
+    def wait_time(self, kind: FrameKind, now: float) -> float:
+        bucket = self._messages if kind is FrameKind.MESSAGE else self._control
+        return bucket.wait_time(now)
+
     def record(self, *, valid: bool) -> bool:
         """Note one frame's validity; True once too many invalid frames came in a row."""
         self._invalid_streak = 0 if valid else self._invalid_streak + 1

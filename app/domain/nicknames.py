@@ -67,13 +67,16 @@ class NicknameRegistry:
     def is_taken(self, nick: str) -> bool:
         return self._key(nick) in self._in_use
 
-    def claim(self, wanted: str | None) -> Claim:
-        """Take `wanted` if it is free; otherwise (or if None) take a free random name."""
+    def claim(self, wanted: str | None, *, exact: bool = False) -> Claim:
+        """Take `wanted` if it is free; otherwise (or if None) take a free random name, or,
+        if `exact`, raise NickTaken."""
         if wanted is not None:
             nick = validate_nick(wanted)
             if not self.is_taken(nick):
                 self._take(nick)
                 return Claim(nick=nick, renamed=False)
+            if exact:
+                raise NickTaken(nick)
         nick = self._free_suggestion()
         self._take(nick)
         return Claim(nick=nick, renamed=wanted is not None)

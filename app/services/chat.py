@@ -90,12 +90,44 @@ class ChatService:
     # --- joining and leaving --------------------------------------------------------------
 
     def join(
-        self, client: Recipient, wanted: str | None, resume: ResumeRequest | None = None
+        self,
+        client: Recipient,
+        wanted: str | None,
+        resume: ResumeRequest | None = None,
+        *,
+        exact: bool = False,
+        present: bool = True,
     ) -> Joined:
-        """A hello: the session `resume` names, if it is live; otherwise a new one."""
+        """A hello: the session `resume` names, if it is live; otherwise a new one (see
+        commands.Join for `exact` and `present`)."""
         with self._lock:
             self._refuse_if_closing()
-            return self._members.join(client, wanted, resume, self._clock.now())
+            return self._members.join(
+                client, wanted, resume, self._clock.now(), exact=exact, present=present
+            )
+
+    def part(self, client: Recipient, said: str | None = None) -> str | None:
+        """Out of the room, still registered (its nick held, private messages reach it);
+        the others see it leave with `said`. None if it was not in the room."""
+        message, _ = split_goodbye(said)
+        with self._lock:
+            self._refuse_if_closing()
+            nick = self._members.part(client)
+            if nick is not None:
+                now = self._clock.now()
+                self._announce(UserLeft(nick=nick, reason="part", at=now, message=message))
+            return nick
+
+    def enter(self, client: Recipient) -> bool:
+        """Back into the room after a part (or a join that was not `present`); False if it
+        was in already."""
+        with self._lock:
+            self._refuse_if_closing()
+            return self._members.enter(client, self._clock.now())
+
+    def is_in(self, client: Recipient) -> bool:
+        with self._lock:
+            return self._members.is_in(client)
 
     def confirm(self, client: Recipient) -> None:
         """The client sent something after resuming: it has its new resume token."""
@@ -115,7 +147,8 @@ class ChatService:
             if nick is None:
                 return None
             now = self._clock.now()
-            self._announce(UserLeft(nick=nick, reason=reason, at=now, message=message))
+            if self._members.last_was_in:
+                self._announce(UserLeft(nick=nick, reason=reason, at=now, message=message))
             return Departure(nick=nick, message=message, dropped=dropped)
 
     def drop(self, client: Recipient, reason: str) -> str | None:
@@ -123,7 +156,7 @@ class ChatService:
         with self._lock:
             now = self._clock.now()
             nick = self._members.drop(client, now)
-            if nick is not None:
+            if nick is not None and self._members.last_was_in:
                 self._announce(UserLeft(nick=nick, reason=reason, at=now))
             return nick
 
@@ -189,10 +222,10 @@ class ChatService:
             now = self._clock.now()
             old, new = self._members.rename(client, wanted, now)
             event = NickChanged(old=old, new=new, at=now)
-            if old != new:
+            if old != new and self._members.is_in(client):
                 self.feed.publish(event)
-            else:  # nobody else needs to hear of a "change" to the very same nick
-                client.deliver(event)
+            else:  # nobody else needs to hear of a "change" to the very same nick, or of
+                client.deliver(event)  # one by somebody not in the room
             return event
 
     # --- asking ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from app.domain.errors import (
     NickTaken,
     NoSuchUser,
     NotRegistered,
+    NotSupported,
     ServerClosing,
     Unavailable,
 )
@@ -49,6 +50,10 @@ _SUGGESTIONS: int = 20
 _NUMBERED: int = 1000
 # How long a rename or leave waits for the client's queued messages to be sent first.
 _FLUSH_WAIT: float = 2.0
+# What a node says to a client that asks to be registered without being in the room.
+_ONE_SERVER_ONLY: str = (
+    "a cluster node keeps every registered client in the room: leave with QUIT instead"
+)
 # At a stop, how long the node waits for the stream to bring what was accepted before it.
 _CATCH_UP_AT_STOP: float = 1.0
 
@@ -121,8 +126,16 @@ class ClusterChatService:
     # --- joining and leaving --------------------------------------------------------------
 
     def join(
-        self, client: Recipient, wanted: str | None, resume: ResumeRequest | None = None
+        self,
+        client: Recipient,
+        wanted: str | None,
+        resume: ResumeRequest | None = None,
+        *,
+        exact: bool = False,
+        present: bool = True,
     ) -> Joined:
+        if not present:
+            raise NotSupported(_ONE_SERVER_ONLY)
         wanted = None if wanted is None else validate_nick(wanted)
         hello, token = self._make_secret(), self._make_secret()
         with self._lock:
@@ -141,7 +154,7 @@ class ClusterChatService:
                     session, nick, renamed = resumed.session, resumed.nick, False
                 else:
                     session = self._make_secret()
-                    nick = self._claim(session, wanted, hello, token, now)
+                    nick = self._claim(session, wanted, hello, token, now, exact=exact)
                     renamed = wanted is not None and nick != wanted
         except BaseException as error:
             with self._lock:
@@ -155,20 +168,43 @@ class ClusterChatService:
         return Joined(nick=nick, renamed=renamed, resumed=resumed is not None)
 
     def _claim(
-        self, session: str, wanted: str | None, hello: str, token: str, now: datetime
+        self,
+        session: str,
+        wanted: str | None,
+        hello: str,
+        token: str,
+        now: datetime,
+        *,
+        exact: bool,
     ) -> str:
-        """The nick asked for if it is free anywhere in the cluster, else a free random one."""
+        """The nick asked for if it is free anywhere in the cluster, else a free random one
+        (or, if `exact`, NickTaken)."""
         candidates = [wanted] if wanted is not None else []
-        candidates += [usable_suggestion(self._suggest_name) for _ in range(_SUGGESTIONS)]
-        base = candidates[-1]
-        candidates += [f"{base}{suffix}" for suffix in range(2, _NUMBERED)]
+        if not (exact and wanted is not None):
+            candidates += [usable_suggestion(self._suggest_name) for _ in range(_SUGGESTIONS)]
+            base = candidates[-1]
+            candidates += [f"{base}{suffix}" for suffix in range(2, _NUMBERED)]
         for nick in candidates:
             try:
                 self._store.open(session, nick, hello, token, now)
             except Refused:
                 continue
             return nick
+        if exact and wanted is not None:
+            raise NickTaken(wanted)
         raise Unavailable("no free nickname was found; try again with another")
+
+    def part(self, client: Recipient, said: str | None = None) -> str | None:
+        del client, said
+        raise NotSupported(_ONE_SERVER_ONLY)
+
+    def enter(self, client: Recipient) -> bool:
+        del client
+        raise NotSupported(_ONE_SERVER_ONLY)
+
+    def is_in(self, client: Recipient) -> bool:
+        """Every registered client of a node is in the room (see part)."""
+        return self.is_registered(client)
 
     def confirm(self, client: Recipient) -> None:
         """The client sent something in a read after its resume. Here its welcome (and new

@@ -8,11 +8,13 @@ from typing import Final, assert_never
 
 from app.domain.commands import (
     Command,
+    Enter,
     FetchHistory,
     Join,
     Leave,
     ListUsers,
     Malformed,
+    Part,
     Ping,
     Rename,
     SayPrivate,
@@ -65,8 +67,10 @@ class Connection:
         "_flood",
         "_heard_since_resume",
         "_in_refused_run",
+        "_keeps_session",
         "_policy",
         "_resumed_unconfirmed",
+        "nick",
         "open",
     )
 
@@ -79,8 +83,12 @@ class Connection:
         clock: Clock,
         events: EventLog,
         now: float,
+        keeps_session: bool = True,
     ) -> None:
+        """`keeps_session`: a lost connection's session waits for a resume (protocol v1);
+        else it ends there, as IRC clients, which never resume, expect."""
         self._chat = chat
+        self._keeps_session = keeps_session
         self._client = client
         self._policy = policy
         self._clock = clock
@@ -92,6 +100,7 @@ class Connection:
         self._resumed_unconfirmed = False
         self._heard_since_resume = False
         self.open = True  # False once it is closing: nothing more is served
+        self.nick: str | None = None  # its nick as of the last hello or rename it made
 
     def receive(self, item: Command | Malformed, now: float) -> Verdict:
         """Serve (or refuse) one command; `now` is monotonic seconds, for flood control."""
@@ -123,6 +132,20 @@ class Connection:
         self._tally(valid=True)
         return verdict
 
+    def wait_time(self, kind: FrameKind, now: float) -> float:
+        """Seconds until a command of this kind would be within the flood limits (0: now).
+        For a protocol that paces what its client sends rather than refusing it."""
+        return self._flood.wait_time(kind, now)
+
+    def spend(self, kind: FrameKind, now: float) -> bool:
+        """Take the allowance of a request the protocol answers itself (no chat command);
+        False if over the limits."""
+        return self._flood.allow(kind, now)
+
+    def record(self, *, valid: bool) -> Verdict:
+        """Count a request the protocol answered itself, valid or not (see _tally)."""
+        return self._tally(valid=valid)
+
     def new_read(self) -> None:
         """What follows arrived after everything this connection was sent so far."""
         self._heard_since_resume = self._resumed_unconfirmed
@@ -139,7 +162,11 @@ class Connection:
     def lost(self, reason: str) -> None:
         """The connection is gone (or is being cut): the session waits for a resume."""
         self.open = False
-        nick = self._chat.drop(self._client, reason)
+        if self._keeps_session:
+            nick = self._chat.drop(self._client, reason)
+        else:
+            departure = self._chat.quit(self._client, reason)
+            nick = None if departure is None else departure.nick
         if nick is not None:
             self._events.info("client_left", nick=nick, reason=reason)
 
@@ -147,7 +174,14 @@ class Connection:
         chat, client = self._chat, self._client
         match command:
             case Join():
-                joined = chat.join(client, command.nick, command.resume)
+                joined = chat.join(
+                    client,
+                    command.nick,
+                    command.resume,
+                    exact=command.exact,
+                    present=command.present,
+                )
+                self.nick = joined.nick
                 self._resumed_unconfirmed = joined.resumed
                 self._heard_since_resume = False
                 self._events.info(
@@ -164,6 +198,7 @@ class Connection:
                 chat.list_users(client)
             case Rename():
                 changed = chat.rename(client, command.nick)
+                self.nick = changed.new
                 if changed.old != changed.new:
                     self._events.info("nick_changed", old=changed.old, new=changed.new)
             case ShowStats():
@@ -172,6 +207,12 @@ class Connection:
                 chat.ping(client, command.token)
             case FetchHistory():
                 chat.history(client, command.before, command.limit)
+            case Part():
+                if chat.part(client, command.message) is not None:
+                    self._events.info("client_parted", said=command.message)
+            case Enter():
+                if chat.enter(client):
+                    self._events.info("client_entered")
             case Leave():
                 departure = chat.quit(client, "quit", command.reason)
                 if departure is None:

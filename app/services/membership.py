@@ -7,7 +7,7 @@ from typing import Final
 
 from app.domain.commands import ResumeRequest
 from app.domain.errors import AlreadyRegistered, NotRegistered
-from app.domain.events import UserJoined, UserLeft, Welcome
+from app.domain.events import Entered, UserJoined, UserLeft, Welcome
 from app.domain.nicknames import NicknameRegistry
 from app.domain.room import Room
 from app.domain.sessions import DEFAULT_RESUME_GRACE, Session
@@ -63,6 +63,9 @@ class Membership:
         self.room: Room[str] = Room(NicknameRegistry(suggest_name, nick_skeleton))
         grace = timedelta(seconds=settings.resume_grace)
         self._book = SessionBook(sessions, grace, make_secret, events, settings.max_waiting)
+        # Whether the client the last quit or drop was about had been in the room (one that
+        # had stepped out is not announced as leaving it again).
+        self.last_was_in = True
         self._session_of: dict[Recipient, str] = {}  # connected clients -> their sessions
         self._client_of: dict[str, Recipient] = {}
         for session in self._book.restore(clock.now()):
@@ -70,15 +73,50 @@ class Membership:
                 self._book.close(session.id)
 
     def join(
-        self, client: Recipient, wanted: str | None, resume: ResumeRequest | None, now: datetime
+        self,
+        client: Recipient,
+        wanted: str | None,
+        resume: ResumeRequest | None,
+        now: datetime,
+        *,
+        exact: bool = False,
+        present: bool = True,
     ) -> Joined:
-        """A hello: the session `resume` names, if it is live; otherwise a new one."""
+        """A hello: the session `resume` names, if it is live; otherwise a new one (see
+        commands.Join for `exact` and `present`)."""
         if client in self._session_of:
             raise AlreadyRegistered(self.nick(self.session_id(client)))
         self.close_expired(now)
         if resume is not None and (session := self._book.claim(resume.token, now)):
             return self._resume(client, session, wanted, resume, now)
-        return self._open(client, wanted, now)
+        return self._open(client, wanted, now, exact=exact, present=present)
+
+    def part(self, client: Recipient) -> str | None:
+        """Out of the room, still registered; returns its nick, or None if it was not in."""
+        session_id = self.session_id(client)
+        if not self.room.step_out(session_id):
+            return None
+        client.unfollow()
+        return self.room.nick_of(session_id)
+
+    def enter(self, client: Recipient, now: datetime) -> bool:
+        """Back into the room: announced, then its feed, who is there, and its backlog.
+        False if it was in already."""
+        session_id = self.session_id(client)
+        if not self.room.step_in(session_id):
+            return False
+        nick = self.room.nick_of(session_id)
+        self._feed.publish(UserJoined(nick=nick, at=now))
+        client.follow()
+        client.deliver(Entered(nick=nick, users=self.room.nicks(), at=now))
+        if self._settings.backlog:
+            self._send_backlog(client, now)
+        return True
+
+    def is_in(self, client: Recipient) -> bool:
+        """Registered and in the room (not stepped out)."""
+        session_id = self._session_of.get(client)
+        return session_id is not None and self.room.is_in(session_id)
 
     def confirm(self, client: Recipient) -> None:
         """The client has sent something since its resume: its new token reached it."""
@@ -92,6 +130,7 @@ class Membership:
         if session_id is None:
             return None
         nick = self.room.nick_of(session_id)
+        self.last_was_in = self.room.is_in(session_id)
         self.room.remove(session_id)
         self._book.close(session_id)
         return nick
@@ -101,6 +140,7 @@ class Membership:
         session_id = self._detach(client)
         if session_id is None:
             return None
+        self.last_was_in = self.room.is_in(session_id)
         self.room.step_away(session_id)
         self._book.drop(session_id, now)
         return self.room.nick_of(session_id)
@@ -137,12 +177,23 @@ class Membership:
     def is_registered(self, client: Recipient) -> bool:
         return client in self._session_of
 
-    def _open(self, client: Recipient, wanted: str | None, now: datetime) -> Joined:
+    def _open(
+        self, client: Recipient, wanted: str | None, now: datetime, *, exact: bool, present: bool
+    ) -> Joined:
         session_id = self._make_secret()
-        claim = self.room.admit(session_id, wanted)
+        claim = self.room.admit(session_id, wanted, exact=exact, present=present)
         session, token = self._book.open(session_id, claim.nick, first_id=self._log.last_id())
-        self._welcome(client, session, token, wanted, now, renamed=claim.renamed, resumed=False)
-        if self._settings.backlog and session.first_id:
+        self._welcome(
+            client,
+            session,
+            token,
+            wanted,
+            now,
+            renamed=claim.renamed,
+            resumed=False,
+            present=present,
+        )
+        if present and self._settings.backlog and session.first_id:
             self._send_backlog(client, now)
         return Joined(nick=claim.nick, renamed=claim.renamed, resumed=False)
 
@@ -182,12 +233,15 @@ class Membership:
         *,
         renamed: bool,
         resumed: bool,
+        present: bool = True,
     ) -> int:
-        """Announce the client, start its feed after that, welcome it; returns its last_id."""
+        """Announce the client, start its feed after that, welcome it; returns its last_id.
+        One not `present` is only welcomed: nobody hears of it, and it gets no feed."""
         self._session_of[client] = session.id
         self._client_of[session.id] = client
-        self._feed.publish(UserJoined(nick=session.nick, at=now))
-        client.follow()
+        if present:
+            self._feed.publish(UserJoined(nick=session.nick, at=now))
+            client.follow()
         last_id = self._log.last_id()
         client.deliver(
             Welcome(

@@ -1,7 +1,6 @@
 """Protocol v1 as the server speaks it: received bytes to commands, events to frame bytes.
 Pure: no socket in sight."""
 
-from datetime import datetime
 from typing import Final, assert_never
 
 from app.adapters.tcp.framing import MAX_FRAME_BYTES, LineSplitter, Oversized
@@ -38,6 +37,7 @@ from app.domain import commands, errors
 from app.domain.commands import Command, Malformed
 from app.domain.events import (
     ChatEvent,
+    Entered,
     History,
     Message,
     NickChanged,
@@ -68,6 +68,7 @@ ERROR_CODES: Final[dict[type[errors.ChatError], ErrorCode]] = {
     errors.ServerFull: "server_full",
     errors.StorageFailed: "storage_failed",
     errors.Unavailable: "unavailable",
+    errors.NotSupported: "invalid_frame",
 }
 
 
@@ -127,11 +128,6 @@ def encode_event(event: ChatEvent) -> bytes:
     return encode_frame(event_frame(event))
 
 
-def error_frame(error: errors.ChatError, at: datetime) -> bytes:
-    """A refusal for a client no Recipient stands for yet (a server that is full)."""
-    return encode_event(Refusal(error=error, at=at))
-
-
 def event_frame(event: ChatEvent) -> ServerFrame:
     match event:
         case Welcome():
@@ -155,7 +151,7 @@ def event_frame(event: ChatEvent) -> ServerFrame:
                 gap=event.gap,
                 ts=event.at,
             )
-        case UserJoined():
+        case UserJoined() | Entered():  # (v1 has no way out of the room but quit)
             return JoinFrame(nick=event.nick, ts=event.at)
         case UserLeft():
             return LeaveFrame(

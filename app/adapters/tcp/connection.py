@@ -1,5 +1,6 @@
-"""One client's socket on the server side: the glue between the transport, the v1 codec,
-the protocol-neutral Connection rules and the client's Outbox."""
+"""One client's socket on the server side: the glue between the transport, the client's
+wire session (v1 or IRC: its codec and the protocol-neutral Connection rules) and the
+client's Outbox."""
 
 import contextlib
 import selectors
@@ -8,8 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
-from app.adapters.tcp.codec import V1Decoder, encode_event
-from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.limits import (
     CHUNKS_PER_FLUSH,
     FLUSH_SECONDS,
@@ -23,10 +22,9 @@ from app.adapters.tcp.outbox import Outbox
 from app.adapters.tcp.pass_chunks import PassChunks
 from app.adapters.tcp.peer_log import PeerLog
 from app.adapters.tcp.sockets import discard_unread, safe_to_close, unacknowledged_bytes
+from app.adapters.tcp.wire_session import WireProtocol
 from app.domain.events import ChatEvent, History
-from app.services.connection import Connection, Verdict
-from app.services.ports import Clock
-from app.services.room_api import ChatRoom
+from app.services.connection import Verdict
 
 _RECV_BYTES: Final = 65_536
 
@@ -71,8 +69,6 @@ class TcpConnection:
         "_blocked",
         "_closed",
         "_closing",
-        "_connection",
-        "_decoder",
         "_draining",
         "_flush_scheduled",
         "_followers",
@@ -83,12 +79,14 @@ class TcpConnection:
         "_log",
         "_on_closed",
         "_outbox",
+        "_session",
         "_sock",
         "_telemetry",
         "_timer",
         "_watching",
         "loop",
         "peer",
+        "protocol",
     )
 
     def __init__(
@@ -97,9 +95,7 @@ class TcpConnection:
         peer: str,
         *,
         loop: IoLoop,
-        chat: ChatRoom,
-        feed: EncodedFeed,
-        clock: Clock,
+        protocol: WireProtocol,
         limits: ConnectionLimits,
         followers: set["TcpConnection"],
         on_closed: Callable[["TcpConnection"], None],
@@ -107,23 +103,16 @@ class TcpConnection:
     ) -> None:
         self.peer = peer
         self.loop = loop
+        self.protocol = protocol
         self._sock = sock
         self._limits = limits
         self._followers = followers  # this loop's clients that follow the feed
         self._on_closed = on_closed
         self._log = PeerLog(peer)
-        self._decoder = V1Decoder()
-        self._outbox = Outbox(feed)
         self._telemetry = telemetry
         self._frames_counted = 0  # of the frames the outbox has drawn: loop thread only
-        self._connection = Connection(
-            chat,
-            self,
-            policy=limits.policy,
-            clock=clock,
-            events=self._log,
-            now=limits.monotonic(),
-        )
+        self._session = protocol.open_session(self, self._log)
+        self._outbox = Outbox(self._session.feed)
         self._timer: Timer | None = None  # the hello timeout, then the linger timeout
         # Set by any thread, cleared by the loop just before it flushes: a queueing call
         # that finds it set is sure to be flushed; one that finds it clear schedules a flush.
@@ -142,11 +131,11 @@ class TcpConnection:
     def deliver(self, event: ChatEvent) -> None:
         if self._closed:
             return
-        self._outbox.put(encode_event(event))
+        self._outbox.put(self._session.encode(event))
         self._schedule_flush()
 
     def deliver_pages(self, pages: Iterator[History]) -> None:
-        self._outbox.put_pages(encode_event(page) for page in pages)
+        self._outbox.put_pages(self._session.encode(page) for page in pages)
         self._schedule_flush()
 
     def follow(self) -> None:
@@ -171,6 +160,20 @@ class TcpConnection:
     def end(self, reason: str) -> None:
         self._log.info("connection_superseded", reason=reason)
         self.loop.call_soon(self._close_after_flush)
+
+    # --- the SessionHost port: for the wire session ---------------------------------------
+
+    def send_bytes(self, data: bytes) -> None:
+        """Any thread: protocol bytes of the session's own, after what was published before."""
+        if data and not self._closed:
+            self._outbox.put(data)
+            self._schedule_flush()
+
+    def call_later(self, delay: float, call: Callable[[], None]) -> Timer:
+        return self.loop.call_later(delay, call)
+
+    def close_soon(self) -> None:
+        self._close_after_flush()
 
     def socket_option(self, level: int, option: int) -> int:
         """A socket option as the kernel has it (for diagnostics and tests)."""
@@ -201,9 +204,10 @@ class TcpConnection:
         """Close now, whatever is still owed."""
         self._end("server_shutdown")
 
-    def feed_grew(self, chunks: PassChunks) -> int | None:
+    def feed_grew(self, chunks: PassChunks | None) -> int | None:
         """The room feed has new entries (the server calls this once per batch): send what
         can be sent. Returns the oldest feed entry this client may still need, if any.
+        `chunks` is None for a protocol whose clients each read the feed their own way.
 
         It runs for every client after every batch of broadcasts, so the common case (only
         the feed is owed) is written out here in full: one send of the chunk shared by every
@@ -213,7 +217,7 @@ class TcpConnection:
         if self._closed:
             return None
         try:
-            if self._blocked or self._draining or self._closing:
+            if chunks is None or self._blocked or self._draining or self._closing:
                 return self._feed_grew_meanwhile()
             outbox = self._outbox
             cursor = outbox.feed_only_at()
@@ -256,7 +260,7 @@ class TcpConnection:
             self._drop_slow_consumer()
             return None
         if not self._blocked and not self._draining:
-            self._flush()  # closing: the general path, which finishes once all is sent
+            self._flush()  # the general path (which, closing, finishes once all is sent)
         return self._outbox.feed_position()
 
     # --- socket events: loop thread -------------------------------------------------------
@@ -288,18 +292,14 @@ class TcpConnection:
             return  # what a client sends after its goodbye is dropped unread
         if not data:
             # The peer is done sending; it may still read what it is owed (a half-close).
-            self._connection.lost("disconnected")
+            self._session.lost("disconnected")
             self._close_after_flush()
             return
-        self._connection.new_read()
-        for command in self._decoder.feed(data):
-            if self._closing:
-                break  # it quit, or we are closing: what follows is not served
-            if self._connection.receive(command, self._limits.monotonic()) is Verdict.CLOSE:
-                self._close_after_flush()
+        if not self._closing and self._session.received(data) is Verdict.CLOSE:
+            self._close_after_flush()
 
     def _registration_due(self) -> None:
-        if not self._closed and self._connection.registration_due() is Verdict.CLOSE:
+        if not self._closed and self._session.registration_due() is Verdict.CLOSE:
             self._close_after_flush()
 
     def _flush(self) -> None:
@@ -412,7 +412,7 @@ class TcpConnection:
             return
         self._closed = True
         self._outbox.clear()
-        self._connection.lost(reason)
+        self._session.lost(reason)
         if self._timer is not None:
             self._timer.cancel()  # and let go of this connection now, not when it is due
         if self._watching:

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from app.domain.flood import FloodLimits
-from app.services.connection import DEFAULT_REGISTER_TIMEOUT, ConnectionPolicy
+from app.services.connection import DEFAULT_REGISTER_TIMEOUT, Connection, ConnectionPolicy
+from app.services.ports import Clock, EventLog, Recipient
+from app.services.room_api import ChatRoom
 
 DEFAULT_MAX_OUTBUF: Final = 1 << 20
 # After the last byte is handed to the kernel and our FIN sent, the socket stays open (what
@@ -38,3 +40,23 @@ class ConnectionLimits:
     def policy(self) -> ConnectionPolicy:
         # One for every connection, not one each: it is the same for all of them.
         return ConnectionPolicy(flood=self.flood, register_timeout=self.register_timeout)
+
+    def connection(
+        self,
+        chat: ChatRoom,
+        client: Recipient,
+        *,
+        clock: Clock,
+        events: EventLog,
+        keeps_session: bool = True,
+    ) -> Connection:
+        """The rules of one client's connection under these limits, from now on."""
+        return Connection(
+            chat,
+            client,
+            policy=self.policy,
+            clock=clock,
+            events=events,
+            now=self.monotonic(),
+            keeps_session=keeps_session,
+        )

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Final
 
-from app.adapters.tcp.encoded_feed import EncodedFeed
+from app.adapters.tcp.wire_session import FeedReader
 
 # Draw more from the feed or a replay only when less than this is waiting for the socket:
 # what a client is behind on stays in the shared feed, not in a copy of its own.
@@ -33,7 +33,7 @@ class Outbox:
 
     __slots__ = ("_feed", "_own", "_stop", "cursor", "drawn", "unsent")
 
-    def __init__(self, feed: EncodedFeed) -> None:
+    def __init__(self, feed: FeedReader) -> None:
         self._feed = feed
         self._own: deque[Owed] | None = None  # frames for it alone; None while there are none
         self.cursor: int | None = None  # the next feed entry owed; None: not following

@@ -2,8 +2,8 @@
 
 from typing import Final
 
-from app.adapters.tcp.encoded_feed import EncodedFeed
 from app.adapters.tcp.outbox import CHUNK_BYTES
+from app.adapters.tcp.wire_session import FeedReader
 
 _POSITIONS_KEPT: Final = 8  # at most 8 x CHUNK_BYTES held by one pass
 
@@ -16,7 +16,7 @@ class PassChunks:
 
     __slots__ = ("_feed", "end", "frames", "read", "sent_bytes")
 
-    def __init__(self, feed: EncodedFeed) -> None:
+    def __init__(self, feed: FeedReader) -> None:
         self._feed = feed
         # Read once, before any client is served: a frame queued for one client after this
         # carries a position at or after `end`, so the feed up to here is owed before it.

@@ -1,0 +1,1 @@
+"""The IRC gateway: a second wire protocol beside v1, into the same room."""

@@ -1,0 +1,120 @@
+"""The room's events as IRC lines: messages (split to fit 512 bytes, /me as ACTION, tagged
+as the client negotiated), joins, parts, quits and nick changes. Pure."""
+
+from datetime import datetime
+from typing import Final
+
+from app.adapters.irc.message import format_line
+from app.adapters.irc.text import format_ctcp, irc_text_budget, native_action, split_for_irc
+from app.adapters.tcp.wire import format_timestamp
+from app.domain.events import Message, NickChanged, PublicMessage, UserJoined, UserLeft
+
+# A client's tag variant: which tags its lines carry (see Variant).
+SERVER_TIME: Final = 1  # the `time` tag (server-time)
+MESSAGE_TAGS: Final = 2  # `msgid` (message-tags)
+VARIANTS: Final = 4
+_ACTION_WRAPPING: Final = len(format_ctcp("ACTION", "x")) - 1
+
+
+class Renderer:
+    """Lines as the gateway `server` writes them, in `channel`; every user is
+    nick!nick@`user_host`, whichever protocol it uses."""
+
+    __slots__ = ("channel", "server", "user_host")
+
+    def __init__(self, server: str, channel: str, user_host: str) -> None:
+        self.server = server
+        self.channel = channel
+        self.user_host = user_host
+
+    def mask(self, nick: str) -> str:
+        return f"{nick}!{nick}@{self.user_host}"
+
+    def reply(self, command: str, *params: str) -> bytes:
+        """A line from the server itself: a numeric, a PONG, a NOTICE."""
+        return format_line(command, *params, source=self.server)
+
+    def format(self, command: str, *params: str, source: str) -> bytes:
+        return format_line(command, *params, source=source)
+
+    def reply_plain(self, command: str, *params: str) -> bytes:
+        """A line with no source, as servers send ERROR and their own PING."""
+        return format_line(command, *params)
+
+    def message(
+        self,
+        message: Message,
+        variant: int,
+        *,
+        batch: str | None = None,
+        time_in_text: bool = False,
+    ) -> bytes:
+        """A public or private message as one PRIVMSG line, or several if it is too long
+        for one: cut on character boundaries, after a space where one is near, so that the
+        pieces joined give the text back. Only the first piece carries the msgid."""
+        target = self.channel if isinstance(message, PublicMessage) else message.recipient
+        source = self.mask(message.sender)
+        text = message.text
+        if time_in_text:  # for a client that cannot take the time as a tag: as bouncers do
+            text = f"[{message.sent_at:%Y-%m-%d %H:%M:%S}] {text}"
+        action = native_action(message.text)
+        budget = irc_text_budget(source, "PRIVMSG", target)
+        if action is not None:
+            stamp = text[: len(text) - len(message.text)]
+            pieces = [
+                format_ctcp("ACTION", piece)
+                for piece in split_for_irc(stamp + action, budget - _ACTION_WRAPPING)
+            ]
+        else:
+            pieces = split_for_irc(text, budget)
+        tags = tags_for(variant, message.sent_at, batch)
+        lines = []
+        for index, piece in enumerate(pieces):
+            if index == 0 and variant & MESSAGE_TAGS:
+                tags = {**tags, "msgid": str(message.id)}
+            elif index == 1:
+                tags.pop("msgid", None)
+            lines.append(format_line("PRIVMSG", target, piece, source=source, tags=tags))
+        return b"".join(lines)
+
+    def joined(self, event: UserJoined, variant: int) -> bytes:
+        return format_line(
+            "JOIN", self.channel, source=self.mask(event.nick), tags=tags_for(variant, event.at)
+        )
+
+    def left(self, event: UserLeft, variant: int) -> bytes:
+        tags = tags_for(variant, event.at)
+        source = self.mask(event.nick)
+        if event.reason == "part":
+            if event.message is None:
+                return format_line("PART", self.channel, source=source, tags=tags)
+            said = fitted(event.message, irc_text_budget(source, "PART", self.channel))
+            return format_line("PART", self.channel, said, source=source, tags=tags)
+        said = fitted(quit_text(event), irc_text_budget(source, "QUIT", ""))  # (1 byte spare)
+        return format_line("QUIT", said, source=source, tags=tags)
+
+    def renamed(self, event: NickChanged, variant: int) -> bytes:
+        return format_line(
+            "NICK", event.new, source=self.mask(event.old), tags=tags_for(variant, event.at)
+        )
+
+
+def fitted(text: str, budget: int) -> str:
+    """`text`, cut to `budget` bytes if longer (a goodbye is one line: the rest is lost)."""
+    return split_for_irc(text, budget)[0] if len(text.encode()) > budget else text
+
+
+def quit_text(event: UserLeft) -> str:
+    """What IRC clients show as the reason of a leave: the goodbye, else why it went."""
+    if event.message is not None:
+        return event.message
+    return "Quit" if event.reason == "quit" else event.reason.replace("_", " ")
+
+
+def tags_for(variant: int, at: datetime, batch: str | None = None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    if batch is not None:
+        tags["batch"] = batch
+    if variant & SERVER_TIME:
+        tags["time"] = format_timestamp(at)
+    return tags
