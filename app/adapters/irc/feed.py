@@ -19,6 +19,7 @@ from app.domain.events import (
 from app.domain.nicknames import fold_nick
 
 _RELEASE_STEP: Final = 1024  # entries freed at once, not one at every pass
+_ENTRIES_PER_READ: Final = 4096  # a client far behind reads its way forward, a slice at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class IrcFeed:
         self._renderer = renderer
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
+        # Per variant, the bytes of all entries before each kept one (and after the last):
+        # what a client owes is one subtraction, however far behind it is.
+        self._offsets: list[list[int]] = [[0] for _ in range(VARIANTS)]
         self._first = 0  # the number of _entries[0]
         self.end = 0
 
@@ -43,6 +47,8 @@ class IrcFeed:
         entry = self._entry(event)
         with self._lock:
             self._entries.append(entry)
+            for offsets, line in zip(self._offsets, entry.lines, strict=True):
+                offsets.append(offsets[-1] + len(line))
             self.end += 1
 
     def release(self, before: int) -> None:
@@ -50,13 +56,26 @@ class IrcFeed:
             count = before - self._first
             if count >= _RELEASE_STEP or (count > 0 and before >= self.end):
                 del self._entries[:count]
+                for offsets in self._offsets:
+                    del offsets[:count]
                 self._first = before
 
     def entries(self, start: int, stop: int) -> list[_Entry]:
         with self._lock:
-            if start < self._first:  # our own bug: better one connection ended than garbage
-                raise LookupError(f"IRC feed entry {start} was freed")
-            return self._entries[start - self._first : stop - self._first]
+            first = self._checked(start)
+            return self._entries[start - first : min(stop, start + _ENTRIES_PER_READ) - first]
+
+    def size(self, start: int, stop: int, variant: int) -> int:
+        """Bytes of the entries from `start` up to `stop` in `variant` (echoes included)."""
+        with self._lock:
+            first = self._checked(start)
+            offsets = self._offsets[variant]
+            return offsets[stop - first] - offsets[start - first]
+
+    def _checked(self, start: int) -> int:
+        if start < self._first:  # our own bug: better one connection ended than garbage
+            raise LookupError(f"IRC feed entry {start} was freed")
+        return self._first
 
     def _entry(self, event: ChatEvent) -> _Entry:
         render = self._renderer
@@ -99,18 +118,17 @@ class FeedView:
         data = bytearray()
         position = start
         own = fold_nick(self.nick)
-        for entry in self._feed.entries(start, stop):
-            position += 1
-            if entry.renamed is not None and entry.renamed[0] == own:
-                own, self.nick = entry.renamed[1], entry.renamed[2]
-            if entry.sender == own and not self.echo:
-                continue  # its own message, and it did not ask for echo-message
-            data += entry.lines[self.variant]
-            if len(data) >= budget:
-                break
+        while position < stop and len(data) < budget:
+            for entry in self._feed.entries(position, stop):
+                position += 1
+                if entry.renamed is not None and entry.renamed[0] == own:
+                    own, self.nick = entry.renamed[1], entry.renamed[2]
+                if entry.sender == own and not self.echo:
+                    continue  # its own message, and it did not ask for echo-message
+                data += entry.lines[self.variant]
+                if len(data) >= budget:
+                    break
         return data, position
 
     def size(self, start: int, stop: int) -> int:
-        if start >= stop:
-            return 0
-        return sum(len(entry.lines[self.variant]) for entry in self._feed.entries(start, stop))
+        return 0 if start >= stop else self._feed.size(start, stop, self.variant)
