@@ -22,17 +22,22 @@ class ResumeRequest:
 class Join:
     """A hello. `exact`: a taken nick is refused (NickTaken) rather than replaced by a free
     random one. `present`: in the room at once; else registered, its nick held and its
-    private messages received, but not in the room until it enters."""
+    private messages received, but not in the room until it enters. `resumable`: its
+    session may be taken back after a drop or a restart (IRC clients never do that)."""
 
     nick: str | None
     resume: ResumeRequest | None = None
     exact: bool = False
     present: bool = True
+    resumable: bool = True
 
 
 @dataclass(frozen=True)
 class Enter:
-    """A registered client that is not in the room comes in."""
+    """A registered client that is not in the room comes in (with the room's backlog, or,
+    coming back after a part, without)."""
+
+    backlog: bool = True
 
 
 @dataclass(frozen=True)

@@ -97,33 +97,41 @@ class ChatService:
         *,
         exact: bool = False,
         present: bool = True,
+        resumable: bool = True,
     ) -> Joined:
         """A hello: the session `resume` names, if it is live; otherwise a new one (see
         commands.Join for `exact` and `present`)."""
         with self._lock:
             self._refuse_if_closing()
             return self._members.join(
-                client, wanted, resume, self._clock.now(), exact=exact, present=present
+                client,
+                wanted,
+                resume,
+                self._clock.now(),
+                exact=exact,
+                present=present,
+                resumable=resumable,
             )
 
-    def part(self, client: Recipient, said: str | None = None) -> str | None:
+    def part(self, client: Recipient, said: str | None = None) -> Departure | None:
         """Out of the room, still registered (its nick held, private messages reach it);
-        the others see it leave with `said`. None if it was not in the room."""
-        message, _ = split_goodbye(said)
+        the others see it leave with `said` (if valid: see quit). None if it was not in."""
+        message, dropped = split_goodbye(said)
         with self._lock:
             self._refuse_if_closing()
             nick = self._members.part(client)
-            if nick is not None:
-                now = self._clock.now()
-                self._announce(UserLeft(nick=nick, reason="part", at=now, message=message))
-            return nick
+            if nick is None:
+                return None
+            now = self._clock.now()
+            self._announce(UserLeft(nick=nick, reason="part", at=now, message=message))
+            return Departure(nick=nick, message=message, dropped=dropped)
 
-    def enter(self, client: Recipient) -> bool:
-        """Back into the room after a part (or a join that was not `present`); False if it
-        was in already."""
+    def enter(self, client: Recipient, *, backlog: bool = True) -> bool:
+        """Into the room after a part (or a join that was not `present`), with the backlog
+        if asked; False if it was in already."""
         with self._lock:
             self._refuse_if_closing()
-            return self._members.enter(client, self._clock.now())
+            return self._members.enter(client, self._clock.now(), backlog=backlog)
 
     def is_in(self, client: Recipient) -> bool:
         with self._lock:
@@ -143,11 +151,12 @@ class ChatService:
         """
         message, dropped = split_goodbye(said)
         with self._lock:
-            nick = self._members.quit(client)
-            if nick is None:
+            quitting = self._members.quit(client)
+            if quitting is None:
                 return None
-            now = self._clock.now()
-            if self._members.last_was_in:
+            nick, was_in = quitting
+            if was_in:
+                now = self._clock.now()
                 self._announce(UserLeft(nick=nick, reason=reason, at=now, message=message))
             return Departure(nick=nick, message=message, dropped=dropped)
 
@@ -155,8 +164,11 @@ class ChatService:
         """The connection is gone but the client may be back: its session waits the grace."""
         with self._lock:
             now = self._clock.now()
-            nick = self._members.drop(client, now)
-            if nick is not None and self._members.last_was_in:
+            dropped = self._members.drop(client, now)
+            if dropped is None:
+                return None
+            nick, was_in = dropped
+            if was_in:
                 self._announce(UserLeft(nick=nick, reason=reason, at=now))
             return nick
 

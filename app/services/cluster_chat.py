@@ -133,7 +133,10 @@ class ClusterChatService:
         *,
         exact: bool = False,
         present: bool = True,
+        resumable: bool = True,
     ) -> Joined:
+        # (`resumable` is not kept: a node's sessions wait for a resume when it dies.)
+        del resumable
         if not present:
             raise NotSupported(_ONE_SERVER_ONLY)
         wanted = None if wanted is None else validate_nick(wanted)
@@ -194,12 +197,12 @@ class ClusterChatService:
             raise NickTaken(wanted)
         raise Unavailable("no free nickname was found; try again with another")
 
-    def part(self, client: Recipient, said: str | None = None) -> str | None:
+    def part(self, client: Recipient, said: str | None = None) -> Departure | None:
         del client, said
         raise NotSupported(_ONE_SERVER_ONLY)
 
-    def enter(self, client: Recipient) -> bool:
-        del client
+    def enter(self, client: Recipient, *, backlog: bool = True) -> bool:
+        del client, backlog
         raise NotSupported(_ONE_SERVER_ONLY)
 
     def is_in(self, client: Recipient) -> bool:

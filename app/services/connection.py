@@ -180,6 +180,7 @@ class Connection:
                     command.resume,
                     exact=command.exact,
                     present=command.present,
+                    resumable=command.resumable,
                 )
                 self.nick = joined.nick
                 self._resumed_unconfirmed = joined.resumed
@@ -208,10 +209,11 @@ class Connection:
             case FetchHistory():
                 chat.history(client, command.before, command.limit)
             case Part():
-                if chat.part(client, command.message) is not None:
-                    self._events.info("client_parted", said=command.message)
+                parted = chat.part(client, command.message)
+                if parted is not None:  # the goodbye logged is the one the others were shown
+                    self._events.info("client_parted", said=parted.message)
             case Enter():
-                if chat.enter(client):
+                if chat.enter(client, backlog=command.backlog):
                     self._events.info("client_entered")
             case Leave():
                 departure = chat.quit(client, "quit", command.reason)
@@ -238,6 +240,7 @@ class Connection:
         if not self._flood.record(valid=valid) or not self.open:
             return Verdict.CONTINUE
         limit = self._policy.flood.max_invalid_streak
+        self.open = False  # the refusal is a goodbye (IRC sends it as ERROR)
         self._refuse(InvalidFrame(f"{limit} invalid frames in a row: goodbye"))
         self.lost("invalid_frames")
         return Verdict.CLOSE

@@ -63,9 +63,6 @@ class Membership:
         self.room: Room[str] = Room(NicknameRegistry(suggest_name, nick_skeleton))
         grace = timedelta(seconds=settings.resume_grace)
         self._book = SessionBook(sessions, grace, make_secret, events, settings.max_waiting)
-        # Whether the client the last quit or drop was about had been in the room (one that
-        # had stepped out is not announced as leaving it again).
-        self.last_was_in = True
         self._session_of: dict[Recipient, str] = {}  # connected clients -> their sessions
         self._client_of: dict[str, Recipient] = {}
         for session in self._book.restore(clock.now()):
@@ -81,15 +78,16 @@ class Membership:
         *,
         exact: bool = False,
         present: bool = True,
+        resumable: bool = True,
     ) -> Joined:
         """A hello: the session `resume` names, if it is live; otherwise a new one (see
-        commands.Join for `exact` and `present`)."""
+        commands.Join for `exact`, `present` and `resumable`)."""
         if client in self._session_of:
             raise AlreadyRegistered(self.nick(self.session_id(client)))
         self.close_expired(now)
         if resume is not None and (session := self._book.claim(resume.token, now)):
             return self._resume(client, session, wanted, resume, now)
-        return self._open(client, wanted, now, exact=exact, present=present)
+        return self._open(client, wanted, now, exact=exact, present=present, resumable=resumable)
 
     def part(self, client: Recipient) -> str | None:
         """Out of the room, still registered; returns its nick, or None if it was not in."""
@@ -99,7 +97,7 @@ class Membership:
         client.unfollow()
         return self.room.nick_of(session_id)
 
-    def enter(self, client: Recipient, now: datetime) -> bool:
+    def enter(self, client: Recipient, now: datetime, *, backlog: bool = True) -> bool:
         """Back into the room: announced, then its feed, who is there, and its backlog.
         False if it was in already."""
         session_id = self.session_id(client)
@@ -109,7 +107,7 @@ class Membership:
         self._feed.publish(UserJoined(nick=nick, at=now))
         client.follow()
         client.deliver(Entered(nick=nick, users=self.room.nicks(), at=now))
-        if self._settings.backlog:
+        if backlog and self._settings.backlog:
             self._send_backlog(client, now)
         return True
 
@@ -124,26 +122,27 @@ class Membership:
         if session_id is not None:
             self._book.confirm(session_id)
 
-    def quit(self, client: Recipient) -> str | None:
-        """The client leaves for good: its session ends. Returns its nick, if it had one."""
+    def quit(self, client: Recipient) -> tuple[str, bool] | None:
+        """The client leaves for good: its session ends. Returns its nick, if it had one, and
+        whether it was in the room (one that stepped out is not seen leaving it again)."""
         session_id = self._detach(client)
         if session_id is None:
             return None
-        nick = self.room.nick_of(session_id)
-        self.last_was_in = self.room.is_in(session_id)
+        nick, was_in = self.room.nick_of(session_id), self.room.is_in(session_id)
         self.room.remove(session_id)
         self._book.close(session_id)
-        return nick
+        return nick, was_in
 
-    def drop(self, client: Recipient, now: datetime) -> str | None:
-        """The connection is gone but the client may be back: its session waits the grace."""
+    def drop(self, client: Recipient, now: datetime) -> tuple[str, bool] | None:
+        """The connection is gone but the client may be back: its session waits the grace.
+        Returns its nick and whether it was in the room, as `quit` does."""
         session_id = self._detach(client)
         if session_id is None:
             return None
-        self.last_was_in = self.room.is_in(session_id)
+        was_in = self.room.is_in(session_id)
         self.room.step_away(session_id)
         self._book.drop(session_id, now)
-        return self.room.nick_of(session_id)
+        return self.room.nick_of(session_id), was_in
 
     def drop_all(self, now: datetime) -> None:
         """The server is stopping: every session held now waits the grace from now."""
@@ -178,15 +177,24 @@ class Membership:
         return client in self._session_of
 
     def _open(
-        self, client: Recipient, wanted: str | None, now: datetime, *, exact: bool, present: bool
+        self,
+        client: Recipient,
+        wanted: str | None,
+        now: datetime,
+        *,
+        exact: bool,
+        present: bool,
+        resumable: bool,
     ) -> Joined:
         session_id = self._make_secret()
         claim = self.room.admit(session_id, wanted, exact=exact, present=present)
-        session, token = self._book.open(session_id, claim.nick, first_id=self._log.last_id())
+        session, token = self._book.open(
+            session_id, claim.nick, first_id=self._log.last_id(), stored=resumable
+        )
         self._welcome(
             client,
             session,
-            token,
+            token if resumable else None,
             wanted,
             now,
             renamed=claim.renamed,
@@ -227,7 +235,7 @@ class Membership:
         self,
         client: Recipient,
         session: Session,
-        token: str,
+        token: str | None,
         wanted: str | None,
         now: datetime,
         *,

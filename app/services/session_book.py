@@ -48,6 +48,7 @@ class SessionBook:
         # Dropped sessions, oldest drop first: every one has the same grace, so this is
         # also the order in which they run out.
         self._waiting: OrderedDict[str, None] = OrderedDict()
+        self._unstored: set[str] = set()  # sessions no restart brings back (see open)
 
     def restore(self, now: datetime) -> list[Session]:
         """The sessions stored by an earlier run, each dropped (if it was not already) now."""
@@ -64,8 +65,13 @@ class SessionBook:
             restored.append(session)
         return restored
 
-    def open(self, session_id: str, nick: str, first_id: int) -> tuple[Session, str]:
-        """A new session, held by a connection; returns it and its resume token."""
+    def open(
+        self, session_id: str, nick: str, first_id: int, *, stored: bool = True
+    ) -> tuple[Session, str]:
+        """A new session, held by a connection; returns it and its resume token. One not
+        `stored` is not kept in the store: no restart brings it back (nor holds its nick)."""
+        if not stored:
+            self._unstored.add(session_id)
         token = self._make_secret()
         session = Session(
             id=session_id, nick=nick, token_digest=token_digest(token), first_id=first_id
@@ -116,7 +122,10 @@ class SessionBook:
         del self._id_by_digest[session.token_digest]
         self.confirm(session_id)
         self._waiting.pop(session_id, None)
-        self._forget_stored(session_id)
+        if session_id in self._unstored:
+            self._unstored.discard(session_id)
+        else:
+            self._forget_stored(session_id)
 
     def expired(self, now: datetime) -> list[Session]:
         """Dropped sessions whose grace has run out, and the oldest beyond `max_waiting`
@@ -142,6 +151,8 @@ class SessionBook:
             self._waiting.pop(session.id, None)
         elif session.id not in self._waiting:
             self._waiting[session.id] = None
+        if session.id in self._unstored:
+            return
         try:
             self._store.save_session(session)
         except OSError as error:

@@ -10,7 +10,8 @@ import pytest
 from app.adapters.irc.settings import IrcSettings
 from app.adapters.tcp.server import ChatServer
 from tests.conftest import StartServer
-from tests.wire_client import Frame, WireClient
+from tests.integration.irc_room import until
+from tests.wire_client import WireClient
 
 ROUNDS = 200  # process_once calls at most, 0.1 s each at most: a 20 s ceiling
 DEADLINE = 5.0  # seconds to wait for any one event
@@ -71,13 +72,6 @@ def library(server: ChatServer) -> Iterator[LibraryClient]:
     client = LibraryClient(server.address_of("irc"), "libuser")
     yield client
     client.close()
-
-
-def until(client: WireClient, frame_type: str) -> Frame:
-    while True:
-        frame = client.recv()
-        if frame["type"] == frame_type:
-            return frame
 
 
 def test_the_irc_library_registers_joins_chats_and_quits(

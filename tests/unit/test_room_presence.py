@@ -153,7 +153,9 @@ def test_part_announces_the_leave_with_its_message_and_stops_the_feed() -> None:
     room = RoomHarness()
     ann, bob = room.joined("ann", "bob")
 
-    assert room.chat.part(ann, "back soon") == "ann"
+    parted = room.chat.part(ann, "back soon")
+    assert parted is not None
+    assert (parted.nick, parted.message) == ("ann", "back soon")
 
     assert bob.take() == [UserLeft(nick="ann", reason="part", at=T0, message="back soon")]
     assert ann.take() == []  # its own leave is for the others
@@ -283,3 +285,16 @@ def test_an_exact_join_under_a_taken_nick_raises_and_changes_nothing() -> None:
     assert room.chat.snapshot().users == 1
     room.chat.join(other, "ann2", exact=True)  # it may try again
     assert room.chat.is_registered(other)
+
+
+def test_a_session_that_is_not_resumable_is_never_stored_so_no_restart_holds_its_nick() -> None:
+    room = RoomHarness()
+    irc_user = room.person()
+    welcome_nick = room.chat.join(irc_user, "ann", resumable=False).nick
+    assert welcome_nick == "ann"
+    assert room.store.sessions() == []  # a crash now leaves nothing to restore
+    room.chat.drop(irc_user, "disconnected")
+    assert room.store.sessions() == []
+    restarted = RoomHarness(store=room.store)
+    newcomer = restarted.person()
+    assert restarted.chat.join(newcomer, "ann", exact=True).nick == "ann"

@@ -2,6 +2,7 @@
 messages, history batches, the answers to its queries and refusals as numerics."""
 
 import itertools
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, assert_never
@@ -53,12 +54,14 @@ class EventEncoder:
             case Welcome():
                 session.feed.nick = event.nick
                 session.welcomed = True
+                session.has_been_in = session.settings.autojoin
                 burst = replies.welcome(render, session.settings, event.nick)
                 if session.settings.autojoin:
                     burst += replies.joined(render, event.nick, event.users, variant, event.at)
                 return burst
             case Entered():
                 session.feed.nick = event.nick
+                session.has_been_in = True
                 return replies.joined(render, event.nick, event.users, variant, event.at)
             case PublicMessage():
                 return render.message(event, variant)
@@ -120,6 +123,8 @@ class EventEncoder:
     def _refusal(self, error: errors.ChatError) -> bytes:
         session = self._session
         render, nick, serving = session.render, session.nick, session.serving
+        if serving is not None and session.serving_thread != threading.get_ident():
+            serving = None  # a refusal that came later (a cluster node's): not this line's
         if serving is not None and serving.command == "NOTICE":
             return b""  # IRC's rule: a NOTICE is never answered with an error
         if not session.connection.open:  # the goodbye of a connection being closed

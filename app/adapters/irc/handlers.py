@@ -3,7 +3,6 @@ the questions clients ask after joining. Each handler answers its line and retur
 Connection's verdict."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from app.adapters.irc import replies
@@ -17,7 +16,9 @@ from app.adapters.irc.text import (
 )
 from app.domain import commands
 from app.domain.errors import InvalidNick
+from app.domain.events import UserLeft
 from app.domain.nicknames import fold_nick, validate_nick
+from app.services.chat import split_goodbye
 from app.services.connection import Verdict
 
 if TYPE_CHECKING:
@@ -136,7 +137,9 @@ class Handlers:
             s.close_with("Quit", reason="quit")
             return Verdict.CLOSE
         verdict = s.run(commands.Leave(reason=said))
-        s.send(s.render.reply_plain("ERROR", f"Closing link: {s.nick} (Quit: {said or s.nick})"))
+        shown, _ = split_goodbye(said)
+        why = "Quit" if shown is None else f"Quit: {shown}"
+        s.send(s.render.reply_plain("ERROR", f"Closing link: {s.nick} ({why})"))
         return verdict
 
     # --- the channel ----------------------------------------------------------------------
@@ -152,7 +155,8 @@ class Handlers:
             if not self.is_ours(channel):
                 verdict = s.refuse("403", channel or "*", "No such channel")
             elif not s.chat.is_in(s.host):
-                verdict = s.run(commands.Enter())
+                # The backlog once only: coming back after a PART, one was there all along.
+                verdict = s.run(commands.Enter(backlog=not s.has_been_in))
             if verdict is Verdict.CLOSE:
                 break
         return verdict
@@ -179,9 +183,10 @@ class Handlers:
         if not s.chat.is_in(s.host):
             return _OK
         verdict = s.run(commands.Part(message=said))
-        if not s.chat.is_in(s.host):  # it left: its own PART, which the others see too
-            params = (s.render.channel,) if said is None else (s.render.channel, said)
-            s.send(s.render.format("PART", *params, source=s.render.mask(s.nick)))
+        if not s.chat.is_in(s.host):  # it left: its own PART, as the others see it
+            shown, _ = split_goodbye(said)
+            left = UserLeft(nick=s.nick, reason="part", at=s.clock.now(), message=shown)
+            s.send(s.render.left(left, s.caps.variant))
         return verdict
 
     def privmsg(self, line: IrcMessage) -> Verdict:
@@ -220,7 +225,7 @@ class Handlers:
         answers = {
             "VERSION": f"chatroom IRC gateway {s.settings.version}",
             "PING": argument,
-            "TIME": datetime.now(UTC).strftime("%a %b %d %H:%M:%S %Y UTC"),
+            "TIME": s.clock.now().strftime("%a %b %d %H:%M:%S %Y UTC"),
             "CLIENTINFO": "ACTION CLIENTINFO PING TIME VERSION",
         }
         answer = s.render.reply("NOTICE", s.nick, format_ctcp(verb, answers[verb]))

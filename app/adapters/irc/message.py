@@ -57,8 +57,9 @@ def parse_line(line: bytes) -> IrcMessage | None:
         raise IrcParseError(
             f"a line may be at most {MAX_LINE_BYTES} bytes, tags aside", too_long=True
         )
-    if b"\x00" in line:
-        raise IrcParseError("lines may not contain NUL characters")
+    if b"\x00" in line or b"\r" in line:
+        # A CR inside a line (its end was the LF) could only forge a second line later.
+        raise IrcParseError("lines may not contain NUL or CR characters")
     try:
         tags = _parse_tags(tag_data.decode()) if tag_data else {}
         text = rest.decode().lstrip(" ")

@@ -35,13 +35,14 @@ def add_irc_options(parser: argparse.ArgumentParser) -> None:
         "--irc-channel",
         type=_channel,
         default=DEFAULT_CHANNEL,
-        help="the one channel that is the room",
+        help="the one channel that is the room (quote it in a shell: '#general')",
     )
     irc.add_argument(
         "--no-irc-autojoin",
         dest="irc_autojoin",
         action="store_false",
-        help="do not put a registered IRC client in the channel: it sends JOIN itself",
+        help="do not put a registered IRC client in the channel: it sends JOIN itself"
+        " (default: the gateway joins it; in a config file: irc_autojoin = false)",
     )
 
 
@@ -55,7 +56,11 @@ def check_irc_options(parser: argparse.ArgumentParser, args: argparse.Namespace)
             ("--no-irc-autojoin", args.irc_autojoin, True),
         ):
             if value != default:
-                parser.error(f"{option} needs --irc-port: it only means something to the gateway")
+                key = option.removeprefix("--").replace("-", "_").replace("no_irc", "irc")
+                parser.error(
+                    f"{option} (or {key} in a config file) needs --irc-port (irc_port):"
+                    " it only means something to the IRC gateway"
+                )
     elif not args.irc_autojoin and args.redis is not None:
         parser.error(
             "--no-irc-autojoin is for one server: a cluster node keeps every registered"

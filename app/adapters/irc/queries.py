@@ -1,7 +1,6 @@
 """The questions IRC clients ask once in the channel (NAMES, WHO, WHOIS, MODE, ...) and
 draft/chathistory: each answered from the room's user list, stats or history, or at once."""
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from app.adapters.irc import replies
@@ -121,7 +120,7 @@ class Queries:
     def time(self, line: IrcMessage) -> Verdict:
         del line
         s = self.s
-        now = datetime.now(UTC).strftime("%A %B %d %Y -- %H:%M:%S UTC")
+        now = s.clock.now().strftime("%A %B %d %Y -- %H:%M:%S UTC")
         return s.reply("391", s.render.server, now)
 
     def lusers(self, line: IrcMessage) -> Verdict:
@@ -136,8 +135,8 @@ class Queries:
         del line
         s = self.s
         s.reply("351", s.settings.version, s.render.server, "chatroom IRC gateway")
-        tokens = replies.isupport_tokens(s.settings)
-        return s.reply("005", *tokens[:12], "are supported by this server")
+        s.send(replies.isupport(s.render, s.settings, s.nick))
+        return Verdict.CONTINUE
 
     def needs_operator(self, line: IrcMessage) -> Verdict:
         channel = line.params[0] if line.params else self.s.render.channel
@@ -155,15 +154,18 @@ class Queries:
             )
         if not self.is_ours(target):
             return self._history_fail(
-                "INVALID_TARGET", f"only {s.render.channel} has history", target
+                "INVALID_TARGET", f"only {s.render.channel} has history", sub, target
             )
         limit = int(count) if count.isdigit() else 0
-        msgid = reference.removeprefix("msgid=")
-        if limit < 1 or not (msgid.isdigit() or (sub == "LATEST" and reference == "*")):
+        if not 1 <= limit <= HISTORY_MAX_LIMIT:
             return self._history_fail(
-                "INVALID_PARAMS", "give a msgid= reference (or * for LATEST) and a limit"
+                "INVALID_PARAMS", f"the limit is 1 to {HISTORY_MAX_LIMIT}, not {count}", sub
             )
-        limit = min(limit, HISTORY_MAX_LIMIT)
+        msgid = reference.removeprefix("msgid=")
+        if not (msgid.isdigit() or (sub == "LATEST" and reference == "*")):
+            return self._history_fail(
+                "INVALID_PARAMS", "give a msgid= reference (or * for LATEST)", sub
+            )
         before = int(msgid) if sub == "BEFORE" else None
         if before is not None and before < 1:
             before = 1
@@ -177,5 +179,4 @@ class Queries:
 
     def _history_fail(self, code: str, text: str, *context: str) -> Verdict:
         s = self.s
-        s.send(s.render.reply("FAIL", "CHATHISTORY", code, *context, text))
-        return s.connection.record(valid=False)
+        return s.fail(s.render.reply("FAIL", "CHATHISTORY", code, *context, text))

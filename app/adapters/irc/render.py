@@ -4,7 +4,7 @@ as the client negotiated), joins, parts, quits and nick changes. Pure."""
 from datetime import datetime
 from typing import Final
 
-from app.adapters.irc.message import format_line
+from app.adapters.irc.message import MAX_LINE_BYTES, format_line
 from app.adapters.irc.text import format_ctcp, irc_text_budget, native_action, split_for_irc
 from app.adapters.tcp.wire import format_timestamp
 from app.domain.events import Message, NickChanged, PublicMessage, UserJoined, UserLeft
@@ -14,6 +14,7 @@ SERVER_TIME: Final = 1  # the `time` tag (server-time)
 MESSAGE_TAGS: Final = 2  # `msgid` (message-tags)
 VARIANTS: Final = 4
 _ACTION_WRAPPING: Final = len(format_ctcp("ACTION", "x")) - 1
+_MIDDLE_PARAM_BYTES: Final = 64  # of a client's word repeated in a reply, when the line is long
 
 
 class Renderer:
@@ -32,14 +33,14 @@ class Renderer:
 
     def reply(self, command: str, *params: str) -> bytes:
         """A line from the server itself: a numeric, a PONG, a NOTICE."""
-        return format_line(command, *params, source=self.server)
+        return bounded_line(command, params, self.server)
 
     def format(self, command: str, *params: str, source: str) -> bytes:
-        return format_line(command, *params, source=source)
+        return bounded_line(command, params, source)
 
     def reply_plain(self, command: str, *params: str) -> bytes:
         """A line with no source, as servers send ERROR and their own PING."""
-        return format_line(command, *params)
+        return bounded_line(command, params, None)
 
     def message(
         self,
@@ -97,6 +98,27 @@ class Renderer:
         return format_line(
             "NICK", event.new, source=self.mask(event.old), tags=tags_for(variant, event.at)
         )
+
+
+def bounded_line(command: str, params: tuple[str, ...], source: str | None) -> bytes:
+    """The line, within 512 bytes however long the client's words it repeats (a target, a
+    token, a goodbye): long middle params are cut short, then the last one to fit."""
+    if not params:
+        return format_line(command, source=source)
+    *middle, last = params
+    middle = [_word(param) for param in middle]
+    line = format_line(command, *middle, last, source=source)
+    if len(line) <= MAX_LINE_BYTES:
+        return line
+    middle = [fitted(param, _MIDDLE_PARAM_BYTES) for param in middle]
+    room = MAX_LINE_BYTES - len(format_line(command, *middle, "", source=source))
+    return format_line(command, *middle, fitted(last, max(room, 4)), source=source)
+
+
+def _word(param: str) -> str:
+    """A client's word echoed as a middle param (`NAMES :#a b` names "#a b"): one word."""
+    word = param.replace(" ", "_").lstrip(":")
+    return word or "*"
 
 
 def fitted(text: str, budget: int) -> str:

@@ -47,12 +47,18 @@ def welcome(render: Renderer, settings: IrcSettings, nick: str) -> bytes:
         render.reply("003", nick, f"This server was created {created}"),
         render.reply("004", nick, server, version, "i", "bnt"),
     ]
-    tokens = isupport_tokens(settings)
-    for start in range(0, len(tokens), _TOKENS_PER_LINE):
-        chunk = tokens[start : start + _TOKENS_PER_LINE]
-        lines.append(render.reply("005", nick, *chunk, "are supported by this server"))
+    lines.append(isupport(render, settings, nick))
     lines.append(render.reply("422", nick, "MOTD File is missing"))
     return b"".join(lines)
+
+
+def isupport(render: Renderer, settings: IrcSettings, nick: str) -> bytes:
+    """005, as many lines as the tokens take."""
+    tokens = isupport_tokens(settings)
+    return b"".join(
+        render.reply("005", nick, *tokens[start : start + _TOKENS_PER_LINE], "are supported")
+        for start in range(0, len(tokens), _TOKENS_PER_LINE)
+    )
 
 
 def joined(render: Renderer, nick: str, users: Sequence[str], variant: int, at: datetime) -> bytes:

@@ -2,6 +2,7 @@
 the room's commands out through the protocol-neutral Connection, the room's events back as
 IRC lines. The commands themselves are in handlers.py; registration and pacing are here."""
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
@@ -58,8 +59,14 @@ class IrcSession:
         self.wanted_nick: str | None = None
         self.user: str | None = None
         self.welcomed = False  # 001 is out: registered
+        self.has_been_in = False  # in the channel at some point (it had the backlog then)
         self.serving: IrcMessage | None = None  # the line being served, for error replies
+        self.serving_thread = 0  # ... on this thread (a cluster node's refusals come on another)
         self._charged = False  # the line being served went to the room (its allowance taken)
+        self._line_invalid = False  # the line being served was answered with an error
+        self._input_ended = False  # the client half-closed: serve what waits, then close
+        self._closing = False  # the connection is closing: serve nothing more
+        self.clock = protocol.clock
         self._handlers: dict[str, Callable[[IrcMessage], Verdict]] = protocol.handlers(self)
 
     # --- the WireSession port -------------------------------------------------------------
@@ -87,6 +94,18 @@ class IrcSession:
     def encode(self, event: ChatEvent) -> bytes:
         return self.encoder.encode(event)
 
+    def input_ended(self) -> Verdict:
+        if not self._queue:
+            self.connection.lost("disconnected")
+            return Verdict.CLOSE
+        self._input_ended = True  # a paste then a half-close (a bot's pipe): all of it goes
+        return Verdict.CONTINUE
+
+    def closing(self) -> None:
+        self._closing = True
+        self._stop_timers()
+        self._queue.clear()
+
     def registration_due(self) -> Verdict:
         if not self.connection.open or self.chat.is_registered(self.host):
             return Verdict.CONTINUE
@@ -94,11 +113,14 @@ class IrcSession:
         return Verdict.CLOSE
 
     def lost(self, reason: str) -> None:
+        self.closing()
+        self.connection.lost(reason)
+
+    def _stop_timers(self) -> None:
         for timer in (self._pacing, self._pinging):
             if timer is not None:
                 timer.cancel()
-        self._queue.clear()
-        self.connection.lost(reason)
+        self._pacing = self._pinging = None
 
     # --- for the handlers -----------------------------------------------------------------
 
@@ -114,14 +136,22 @@ class IrcSession:
         self.host.send_bytes(data)
 
     def reply(self, numeric: str, *params: str) -> Verdict:
-        """A numeric to this client; counted as a valid request (the protocol answered it)."""
+        """A numeric to this client, answering its line."""
         self.send(self.render.reply(numeric, self.nick, *params))
         return Verdict.CONTINUE
 
     def refuse(self, numeric: str, *params: str) -> Verdict:
-        """An error numeric: the request was not valid (a run of them ends the connection)."""
+        """An error numeric: the line was not valid (a run of such lines, counted once a
+        line, ends the connection)."""
         self.send(self.render.reply(numeric, self.nick, *params))
-        return self.connection.record(valid=False)
+        self._line_invalid = True
+        return Verdict.CONTINUE
+
+    def fail(self, data: bytes) -> Verdict:
+        """A reply of another form than a numeric (FAIL) that says the line was not valid."""
+        self.send(data)
+        self._line_invalid = True
+        return Verdict.CONTINUE
 
     def run(self, command: commands.Command) -> Verdict:
         """Hand a command to the room through the Connection rules (which take its flood
@@ -141,7 +171,9 @@ class IrcSession:
             return Verdict.CONTINUE
         if self.chat.is_registered(self.host):
             return Verdict.CONTINUE  # on a cluster node, its welcome is on its way
-        join = commands.Join(nick=self.wanted_nick, exact=True, present=self.settings.autojoin)
+        join = commands.Join(
+            nick=self.wanted_nick, exact=True, present=self.settings.autojoin, resumable=False
+        )
         verdict = self.run(join)
         if not self.chat.is_registered(self.host):
             self.wanted_nick = None  # refused (433, 432): it must send another NICK
@@ -173,35 +205,52 @@ class IrcSession:
             self._queue.popleft()
             if self._serve(item, kind) is Verdict.CLOSE:
                 return Verdict.CLOSE
+        if self._input_ended:  # all served: now it is gone
+            self.connection.lost("disconnected")
+            return Verdict.CLOSE
         return Verdict.CONTINUE
 
     def _paced(self) -> None:
         self._pacing = None
-        if self._drain() is Verdict.CLOSE:
+        if self._closing:
+            return
+        try:
+            verdict = self._drain()
+        except Exception:  # our own bug: it ends this connection, not its queue's progress
+            self.log.exception("connection_failed")
+            self.connection.lost("server_error")
+            verdict = Verdict.CLOSE
+        if verdict is Verdict.CLOSE:
             self.host.close_soon()
 
     def _serve(self, item: IrcMessage | IrcParseError, kind: FrameKind) -> Verdict:
+        self._charged = self._line_invalid = False
         if isinstance(item, IrcParseError):
-            self.connection.spend(kind, self._monotonic())
             if item.too_long:
-                return self.refuse("417", "Input line was too long")
-            self.send(self.render.reply("NOTICE", self.nick, f"line dropped: {item.reason}"))
-            return self.connection.record(valid=False)
+                self.refuse("417", "Input line was too long")
+            else:
+                self.refuse("NOTICE", f"line dropped: {item.reason}")
+            return self._answered_here(kind)
         handler = self._handlers.get(item.command)
-        if item.command not in _BEFORE_REGISTRATION and handler is not None and not self.welcomed:
-            self.connection.spend(kind, self._monotonic())
-            return self.refuse("451", "You have not registered")
         if handler is None:
-            self.connection.spend(kind, self._monotonic())
-            return self.refuse("421", item.command, "Unknown command")
-        self.serving, self._charged = item, False
-        try:
-            verdict = handler(item)
-        finally:
-            self.serving = None
-        if not self._charged:  # answered here, without the room: it costs all the same
-            self.connection.spend(kind, self._monotonic())
-        return verdict
+            self.refuse("421", item.command, "Unknown command")
+        elif item.command not in _BEFORE_REGISTRATION and not self.welcomed:
+            self.refuse("451", "You have not registered")
+        else:
+            self.serving, self.serving_thread = item, threading.get_ident()
+            try:
+                verdict = handler(item)
+            finally:
+                self.serving = None
+            if self._charged or verdict is Verdict.CLOSE:
+                return verdict  # the Connection took its allowance and counted it
+        return self._answered_here(kind)
+
+    def _answered_here(self, kind: FrameKind) -> Verdict:
+        """A line the gateway answered without the room: it costs its allowance all the
+        same, and counts as valid or not (a run of invalid ones ends the connection)."""
+        self.connection.spend(kind, self._monotonic())
+        return self.connection.record(valid=not self._line_invalid)
 
     def _idle_check(self) -> None:
         """PING a client that has gone quiet; cut it off if it stays quiet."""
@@ -209,6 +258,8 @@ class IrcSession:
         if not self.connection.open:
             return
         silent = self._monotonic() - self._heard_at
+        if self._closing:
+            return
         if self._pinged and silent >= self.settings.ping_after + self.settings.ping_timeout:
             self.close_with("Ping timeout", reason="ping_timeout")
             self.host.close_soon()
@@ -223,4 +274,9 @@ class IrcSession:
 
 
 def _costs_a_message(item: IrcMessage | IrcParseError) -> bool:
-    return isinstance(item, IrcMessage) and item.command in _MESSAGES
+    """Messages (and history requests) draw on the message allowance. A CTCP request other
+    than ACTION is answered by the gateway, as a question: the control one."""
+    if not isinstance(item, IrcMessage) or item.command not in _MESSAGES:
+        return False
+    text = item.params[1] if len(item.params) > 1 else ""
+    return not text.startswith("\x01") or text[1:7].upper() == "ACTION"

@@ -72,6 +72,14 @@ ERROR_CODES: Final[dict[type[errors.ChatError], ErrorCode]] = {
 }
 
 
+# What an IRC client sends first, at the wrong port: told where to go rather than "not JSON".
+_IRC_REGISTRATION: Final = (b"CAP ", b"NICK ", b"USER ", b"PASS ")
+_NOT_THE_IRC_PORT: Final = (
+    "this port speaks chatroom's own JSON protocol; IRC clients connect to the server's"
+    " IRC port (chat-server --irc-port)"
+)
+
+
 class V1Decoder:
     """One connection's incoming bytes as commands, a line at a time."""
 
@@ -88,6 +96,8 @@ def decode_line(line: bytes | Oversized) -> Command | Malformed:
     if isinstance(line, Oversized):
         message = f"a frame is at most {MAX_FRAME_BYTES} bytes; the rest of it was dropped"
         return Malformed(errors.FrameTooLarge(message))
+    if line.startswith(_IRC_REGISTRATION):
+        return Malformed(errors.InvalidFrame(_NOT_THE_IRC_PORT))
     try:
         return command_of(decode_client_frame(line))
     except ProtocolError as error:

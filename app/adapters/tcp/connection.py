@@ -74,6 +74,7 @@ class TcpConnection:
         "_followers",
         "_frames_counted",
         "_heard_at",
+        "_input_ended",
         "_limits",
         "_linger_until",
         "_log",
@@ -122,6 +123,7 @@ class TcpConnection:
         self._draining = False  # all sent and our FIN out; waiting for the client's end
         self._closed = False
         self._blocked = False  # the socket took less than it was given: wait until writable
+        self._input_ended = False  # the client half-closed: nothing more to read
         self._watching = 0
         self._heard_at = 0.0  # while draining: when the client last sent something
         self._linger_until = 0.0
@@ -291,9 +293,13 @@ class TcpConnection:
             self._heard_at = time.monotonic()
             return  # what a client sends after its goodbye is dropped unread
         if not data:
-            # The peer is done sending; it may still read what it is owed (a half-close).
-            self._session.lost("disconnected")
-            self._close_after_flush()
+            # The peer is done sending; it may still read what it is owed (a half-close),
+            # and the session may still hold lines of its to serve (paced IRC lines).
+            self._input_ended = True
+            if self._session.input_ended() is Verdict.CLOSE:
+                self._close_after_flush()
+            else:
+                self._update_watch()
             return
         if not self._closing and self._session.received(data) is Verdict.CLOSE:
             self._close_after_flush()
@@ -371,6 +377,7 @@ class TcpConnection:
         if self._closed or self._closing:
             return
         self._closing = True
+        self._session.closing()
         self._restart_timer(FLUSH_SECONDS, lambda: self._end("flush_timeout"))
         self._flush()
 
@@ -398,7 +405,7 @@ class TcpConnection:
         self._timer = self.loop.call_later(delay, call)
 
     def _update_watch(self) -> None:
-        reading = (not self._closing) or self._draining
+        reading = (not self._closing and not self._input_ended) or self._draining
         wanted = (selectors.EVENT_READ if reading else 0) | (
             selectors.EVENT_WRITE if self._blocked else 0
         )

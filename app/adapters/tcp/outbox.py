@@ -12,6 +12,7 @@ from app.adapters.tcp.wire_session import FeedReader
 # what a client is behind on stays in the shared feed, not in a copy of its own.
 REFILL_BELOW: Final = 64 << 10
 CHUNK_BYTES: Final = 256 << 10
+_ALL: Final = 1 << 62
 
 Pages = Iterator[bytes]
 Owed = tuple[int, bytes | Pages]  # (feed position, frame)
@@ -63,6 +64,11 @@ class Outbox:
                 self._own = None
 
     def follow(self) -> None:
+        if self.cursor is not None and self._stop is not None and self.cursor < self._stop:
+            # Back in the room (an IRC client's PART then JOIN) before it was sent all it was
+            # owed from before it left: that much is drawn now, to go first.
+            data, _ = self._feed.read(self.cursor, self._stop, _ALL)
+            self.unsent += data
         self.cursor, self._stop = self._feed.end, None
 
     def unfollow(self) -> None:

@@ -58,6 +58,13 @@ class V1Session:
     def encode(self, event: ChatEvent) -> bytes:
         return encode_event(event)
 
+    def input_ended(self) -> Verdict:
+        self._connection.lost("disconnected")
+        return Verdict.CLOSE
+
+    def closing(self) -> None:
+        pass
+
     def registration_due(self) -> Verdict:
         return self._connection.registration_due()
 
