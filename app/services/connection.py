@@ -211,7 +211,8 @@ class Connection:
             case Part():
                 parted = chat.part(client, command.message)
                 if parted is not None:  # the goodbye logged is the one the others were shown
-                    self._events.info("client_parted", said=parted.message)
+                    said = {"said": parted.message} if parted.message else {}
+                    self._events.info("client_parted", **said)
             case Enter():
                 if chat.enter(client, backlog=command.backlog):
                     self._events.info("client_entered")

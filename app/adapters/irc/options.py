@@ -58,9 +58,12 @@ def check_irc_options(parser: argparse.ArgumentParser, args: argparse.Namespace)
             if value != default:
                 key = option.removeprefix("--").replace("-", "_").replace("no_irc", "irc")
                 parser.error(
-                    f"{option} (or {key} in a config file) needs --irc-port (irc_port):"
-                    " it only means something to the IRC gateway"
+                    f"{option} ({key} in a config file, CHATROOM_{key.upper()} in the"
+                    " environment) needs --irc-port (irc_port): it only means something to"
+                    " the IRC gateway"
                 )
+    elif args.irc_port == args.port != 0 and (args.irc_host or args.host) == args.host:
+        parser.error(f"--irc-port {args.irc_port} is --port too: the two need ports of their own")
     elif not args.irc_autojoin and args.redis is not None:
         parser.error(
             "--no-irc-autojoin is for one server: a cluster node keeps every registered"

@@ -156,10 +156,10 @@ class Queries:
             return self._history_fail(
                 "INVALID_TARGET", f"only {s.render.channel} has history", sub, target
             )
-        limit = int(count) if count.isdigit() else 0
-        if not 1 <= limit <= HISTORY_MAX_LIMIT:
+        limit = min(int(count), HISTORY_MAX_LIMIT) if count.isdigit() else 0  # CHATHISTORY=200
+        if limit < 1:
             return self._history_fail(
-                "INVALID_PARAMS", f"the limit is 1 to {HISTORY_MAX_LIMIT}, not {count}", sub
+                "INVALID_PARAMS", f"the limit is a number from 1 to {HISTORY_MAX_LIMIT}", sub
             )
         msgid = reference.removeprefix("msgid=")
         if not (msgid.isdigit() or (sub == "LATEST" and reference == "*")):
