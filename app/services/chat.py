@@ -124,6 +124,7 @@ class ChatService:
                 return None
             now = self._clock.now()
             self._announce(UserLeft(nick=nick, reason="part", at=now, message=message))
+            client.unfollow()  # after its own part: it sees it in its place, as IRC expects
             return Departure(nick=nick, message=message, dropped=dropped)
 
     def enter(self, client: Recipient, *, backlog: bool = True) -> bool:

@@ -90,11 +90,12 @@ class Membership:
         return self._open(client, wanted, now, exact=exact, present=present, resumable=resumable)
 
     def part(self, client: Recipient) -> str | None:
-        """Out of the room, still registered; returns its nick, or None if it was not in."""
+        """Out of the room, still registered; returns its nick, or None if it was not in.
+        It still follows the feed: the caller announces the part, then unfollows it, so
+        that it sees its own part where the others do."""
         session_id = self.session_id(client)
         if not self.room.step_out(session_id):
             return None
-        client.unfollow()
         return self.room.nick_of(session_id)
 
     def enter(self, client: Recipient, now: datetime, *, backlog: bool = True) -> bool:

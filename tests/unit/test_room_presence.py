@@ -157,8 +157,9 @@ def test_part_announces_the_leave_with_its_message_and_stops_the_feed() -> None:
     assert parted is not None
     assert (parted.nick, parted.message) == ("ann", "back soon")
 
-    assert bob.take() == [UserLeft(nick="ann", reason="part", at=T0, message="back soon")]
-    assert ann.take() == []  # its own leave is for the others
+    leave = UserLeft(nick="ann", reason="part", at=T0, message="back soon")
+    assert bob.take() == [leave]
+    assert ann.take() == [leave]  # its own part in its place, as IRC clients expect, then no more
     assert not room.chat.is_in(ann)
     assert room.chat.is_registered(ann)
     room.chat.say_public(bob, "anyone?")
@@ -170,6 +171,7 @@ def test_a_parted_client_still_gets_private_messages_and_holds_its_nick() -> Non
     ann, bob = room.joined("ann", "bob")
     room.chat.part(ann)
     bob.take()
+    ann.take()
 
     room.chat.say_private(bob, "ann", "psst")
 
@@ -197,6 +199,7 @@ def test_enter_announces_the_join_then_gives_who_is_there_and_the_backlog() -> N
     room.chat.part(ann)
     room.chat.say_public(bob, "while you were out")
     bob.take()
+    assert ann.take() == [UserLeft(nick="ann", reason="part", at=T0)]  # and not what followed
 
     assert room.chat.enter(ann) is True
 

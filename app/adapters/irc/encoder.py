@@ -93,7 +93,7 @@ class EventEncoder:
             case Refusal():
                 return self._refusal(event.error)
             case ServerShutdown():
-                return render.reply_plain("ERROR", f"Closing link: {event.reason}")
+                return render.closing(event.reason)
             case _:
                 assert_never(event)
 
@@ -128,7 +128,7 @@ class EventEncoder:
         if serving is not None and serving.command == "NOTICE":
             return b""  # IRC's rule: a NOTICE is never answered with an error
         if not session.connection.open:  # the goodbye of a connection being closed
-            return render.reply_plain("ERROR", f"Closing link: {error}")
+            return render.closing(error)
         match error:
             case errors.NickTaken():
                 return render.reply("433", nick, error.nick, "Nickname is already in use")

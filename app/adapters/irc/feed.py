@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
-from app.adapters.irc.message import format_line
 from app.adapters.irc.render import VARIANTS, Renderer
 from app.domain.events import (
     ChatEvent,
@@ -81,8 +80,7 @@ class IrcFeed:
         render = self._renderer
         match event:
             case PublicMessage():
-                lines = tuple(render.message(event, variant) for variant in range(VARIANTS))
-                return _Entry(lines, sender=fold_nick(event.sender))
+                return _Entry(render.message_variants(event), sender=fold_nick(event.sender))
             case UserJoined():
                 return _Entry(tuple(render.joined(event, v) for v in range(VARIANTS)))
             case UserLeft():
@@ -92,8 +90,7 @@ class IrcFeed:
                 lines = tuple(render.renamed(event, v) for v in range(VARIANTS))
                 return _Entry(lines, renamed=renamed)
             case ServerShutdown():
-                line = format_line("ERROR", f"Closing link: {event.reason}")
-                return _Entry((line,) * VARIANTS)
+                return _Entry((render.closing(event.reason),) * VARIANTS)
             case _:  # nothing else is broadcast; an entry all the same, so positions agree
                 return _Entry((b"",) * VARIANTS)
 

@@ -16,7 +16,6 @@ from app.adapters.irc.text import (
 )
 from app.domain import commands
 from app.domain.errors import InvalidNick
-from app.domain.events import UserLeft
 from app.domain.nicknames import fold_nick, validate_nick
 from app.services.chat import split_goodbye
 from app.services.connection import Verdict
@@ -139,7 +138,7 @@ class Handlers:
         verdict = s.run(commands.Leave(reason=said))
         shown, _ = split_goodbye(said)
         why = "Quit" if shown is None else f"Quit: {shown}"
-        s.send(s.render.reply_plain("ERROR", f"Closing link: {s.nick} ({why})"))
+        s.send(s.render.closing(f"{s.nick} ({why})"))
         return verdict
 
     # --- the channel ----------------------------------------------------------------------
@@ -182,12 +181,7 @@ class Handlers:
         s = self.s
         if not s.chat.is_in(s.host):
             return _OK
-        verdict = s.run(commands.Part(message=said))
-        if not s.chat.is_in(s.host):  # it left: its own PART, as the others see it
-            shown, _ = split_goodbye(said)
-            left = UserLeft(nick=s.nick, reason="part", at=s.clock.now(), message=shown)
-            s.send(s.render.left(left, s.caps.variant))
-        return verdict
+        return s.run(commands.Part(message=said))  # its own PART comes with the others'
 
     def privmsg(self, line: IrcMessage) -> Verdict:
         s = self.s

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from app.adapters.irc.feed import IrcFeed
 from app.adapters.irc.handlers import Handlers
-from app.adapters.irc.message import IrcMessage, format_line
+from app.adapters.irc.message import IrcMessage
 from app.adapters.irc.render import Renderer
 from app.adapters.irc.session import IrcSession
 from app.adapters.irc.settings import IrcSettings
@@ -38,9 +38,9 @@ class IrcProtocol:
     def alone(self, event: ChatEvent) -> bytes:
         """A server full, or stopping, to a client with no session to speak of."""
         if isinstance(event, Refusal):
-            return format_line("ERROR", f"Closing link: {event.error}")
+            return self.renderer.closing(event.error)
         if isinstance(event, ServerShutdown):
-            return format_line("ERROR", f"Closing link: {event.reason}")
+            return self.renderer.closing(event.reason)
         return b""
 
     def open_session(self, host: SessionHost, log: PeerLog) -> IrcSession:

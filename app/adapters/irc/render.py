@@ -42,6 +42,10 @@ class Renderer:
         """A line with no source, as servers send ERROR and their own PING."""
         return bounded_line(command, params, None)
 
+    def closing(self, why: object) -> bytes:
+        """ERROR: what an IRC server says last, before it closes a connection."""
+        return bounded_line("ERROR", (f"Closing link: {why}",), None)
+
     def message(
         self,
         message: Message,
@@ -53,21 +57,32 @@ class Renderer:
         """A public or private message as one PRIVMSG line, or several if it is too long
         for one: cut on character boundaries, after a space where one is near, so that the
         pieces joined give the text back. Only the first piece carries the msgid."""
-        target = self.channel if isinstance(message, PublicMessage) else message.recipient
-        source = self.mask(message.sender)
+        return self.message_lines(message, self.pieces(message, time_in_text), variant, batch)
+
+    def message_variants(self, message: Message) -> tuple[bytes, ...]:
+        """The message's lines in every tag variant, cut into pieces once for all."""
+        pieces = self.pieces(message, time_in_text=False)
+        return tuple(self.message_lines(message, pieces, variant) for variant in range(VARIANTS))
+
+    def pieces(self, message: Message, time_in_text: bool) -> list[str]:
+        """The PRIVMSG texts of a message: an action as ACTIONs, each within 512 bytes."""
         text = message.text
         if time_in_text:  # for a client that cannot take the time as a tag: as bouncers do
             text = f"[{message.sent_at:%Y-%m-%d %H:%M:%S}] {text}"
+        budget = irc_text_budget(self.mask(message.sender), "PRIVMSG", _target(self, message))
         action = native_action(message.text)
-        budget = irc_text_budget(source, "PRIVMSG", target)
-        if action is not None:
-            stamp = text[: len(text) - len(message.text)]
-            pieces = [
-                format_ctcp("ACTION", piece)
-                for piece in split_for_irc(stamp + action, budget - _ACTION_WRAPPING)
-            ]
-        else:
-            pieces = split_for_irc(text, budget)
+        if action is None:
+            return split_for_irc(text, budget)
+        stamp = text[: len(text) - len(message.text)]
+        return [
+            format_ctcp("ACTION", piece)
+            for piece in split_for_irc(stamp + action, budget - _ACTION_WRAPPING)
+        ]
+
+    def message_lines(
+        self, message: Message, pieces: list[str], variant: int, batch: str | None = None
+    ) -> bytes:
+        target, source = _target(self, message), self.mask(message.sender)
         tags = tags_for(variant, message.sent_at, batch)
         lines = []
         for index, piece in enumerate(pieces):
@@ -98,6 +113,10 @@ class Renderer:
         return format_line(
             "NICK", event.new, source=self.mask(event.old), tags=tags_for(variant, event.at)
         )
+
+
+def _target(render: Renderer, message: Message) -> str:
+    return render.channel if isinstance(message, PublicMessage) else message.recipient
 
 
 def bounded_line(command: str, params: tuple[str, ...], source: str | None) -> bytes:

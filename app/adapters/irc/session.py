@@ -161,7 +161,7 @@ class IrcSession:
 
     def close_with(self, text: str, *, reason: str) -> None:
         """ERROR and goodbye: what IRC says before it closes a connection."""
-        self.send(self.render.reply_plain("ERROR", f"Closing link: {text}"))
+        self.send(self.render.closing(text))
         self.connection.lost(reason)
 
     def try_to_register(self) -> Verdict:
