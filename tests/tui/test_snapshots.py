@@ -141,6 +141,11 @@ def busy(window: ChatWindow, server: ScriptedServer) -> Callable[[Pilot[Any]], A
         await until(lambda: window.session.connected, "the welcome")
         window.session.submit("my line, not yet confirmed")
         await settle(pilot, window, "my line, not yet confirmed")
+        # Sent (no longer "waiting to send"), not yet confirmed: the sender thread sends it
+        # a moment after the submit, and the status bar says so at its next refresh.
+        status = window.query_one("#status", Static)
+        await until(lambda: "waiting" not in str(status.content), "the line sent")
+        await pilot.pause()
 
     return before
 
